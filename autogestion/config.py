@@ -1,0 +1,163 @@
+"""Settings read from the environment once, validated at start.
+
+| variable | default | meaning |
+|---|---|---|
+| AUTOGESTION_ENV | dev | dev, test or production |
+| AUTOGESTION_DATA_DIR | ./var | SQLite file, uploaded documents, dev Maildir and SMS outbox |
+| DATABASE_URL | sqlite+aiosqlite:///<data dir>/autogestion.db | sqlite+aiosqlite://… or postgresql+asyncpg://… |
+| AUTOGESTION_BASE_URL | http://localhost:3000 | public address of the portal (links in e-mails, websocket origin) |
+| AUTOGESTION_SECRET_KEY | dev-only value | key for code HMACs and signed download links (≥ 32 chars in production) |
+| AUTOGESTION_SMTP_HOST | 127.0.0.1 | SMTP server |
+| AUTOGESTION_SMTP_PORT | 8025 | SMTP port |
+| AUTOGESTION_SMTP_USER | (empty) | SMTP user, if the relay needs one |
+| AUTOGESTION_SMTP_PASSWORD | (empty) | SMTP password |
+| AUTOGESTION_SMTP_TLS | none | none, starttls or tls |
+| AUTOGESTION_MAIL_FROM | avisos@energiasanjuan.com.ar | sender of every e-mail |
+| AUTOGESTION_SMTP_SINK | true in dev/test | start the local SMTP sink (Maildir under <data dir>/mail); refused in production |
+| AUTOGESTION_SMS_GATEWAY_URL | (empty) | HTTP gateway for SMS (JSON POST); empty = <data dir>/sms/outbox.jsonl (dev only) |
+| AUTOGESTION_SMS_GATEWAY_TOKEN | (empty) | bearer token for the SMS gateway |
+| AUTOGESTION_BCRYPT_COST | 12 | bcrypt work factor (10–15) |
+| AUTOGESTION_BRAND | Energía San Juan S.A. | distributor's name shown in pages and e-mails |
+| AUTOGESTION_CAPTCHA_TEST_ANSWER | (empty) | QA only: the captcha also accepts this answer; refused in production |
+| AUTOGESTION_DEV_PAGES | true in dev/test | the /dev/bandeja page showing captured mail and SMS; refused in production |
+| AUTOGESTION_PORT | 3000 | port the portal listens on |
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+DEV_SECRET_KEY = "dev-secret-key-not-for-production-0123456789"
+ENVIRONMENTS = ("dev", "test", "production")
+SMTP_TLS_MODES = ("none", "starttls", "tls")
+
+
+class ConfigError(ValueError):
+    """A setting is missing or unsafe; the message names the variable."""
+
+
+def _bool(name: str, value: str | None, default: bool) -> bool:
+    if value is None or value == "":
+        return default
+    lowered = value.strip().lower()
+    if lowered in ("1", "true", "yes", "on"):
+        return True
+    if lowered in ("0", "false", "no", "off"):
+        return False
+    raise ConfigError(f"{name} must be true or false, not {value!r}")
+
+
+def _int(name: str, value: str | None, default: int, low: int, high: int) -> int:
+    if value is None or value == "":
+        return default
+    try:
+        number = int(value)
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number, not {value!r}") from None
+    if not low <= number <= high:
+        raise ConfigError(f"{name} must be between {low} and {high}, not {number}")
+    return number
+
+
+@dataclass(frozen=True)
+class Settings:
+    env: str
+    data_dir: Path
+    database_url: str
+    base_url: str
+    secret_key: str
+    smtp_host: str
+    smtp_port: int
+    smtp_user: str
+    smtp_password: str
+    smtp_tls: str
+    mail_from: str
+    smtp_sink: bool
+    sms_gateway_url: str
+    sms_gateway_token: str
+    bcrypt_cost: int
+    brand: str
+    captcha_test_answer: str
+    dev_pages: bool
+    port: int
+
+    @property
+    def is_production(self) -> bool:
+        return self.env == "production"
+
+    @property
+    def mail_dir(self) -> Path:
+        return self.data_dir / "mail"
+
+    @property
+    def sms_outbox(self) -> Path:
+        return self.data_dir / "sms" / "outbox.jsonl"
+
+    @property
+    def documents_dir(self) -> Path:
+        return self.data_dir / "documents"
+
+
+def load_settings(environ: dict[str, str] | os._Environ = os.environ) -> Settings:
+    """Read and validate the settings; raise ConfigError naming the wrong variable."""
+    env = environ.get("AUTOGESTION_ENV", "dev").strip().lower() or "dev"
+    if env not in ENVIRONMENTS:
+        raise ConfigError(f"AUTOGESTION_ENV must be one of {', '.join(ENVIRONMENTS)}, not {env!r}")
+    dev_like = env != "production"
+    data_dir = Path(environ.get("AUTOGESTION_DATA_DIR", "") or "./var").resolve()
+    database_url = environ.get("DATABASE_URL", "") or f"sqlite+aiosqlite:///{data_dir / 'autogestion.db'}"
+    if database_url.startswith("postgresql://") or database_url.startswith("postgres://"):
+        database_url = "postgresql+asyncpg://" + database_url.split("://", 1)[1]
+    if not (database_url.startswith("sqlite+aiosqlite://") or database_url.startswith("postgresql+asyncpg://")):
+        raise ConfigError("DATABASE_URL must start with sqlite+aiosqlite:// or postgresql+asyncpg://")
+    smtp_tls = (environ.get("AUTOGESTION_SMTP_TLS", "") or "none").lower()
+    if smtp_tls not in SMTP_TLS_MODES:
+        raise ConfigError(f"AUTOGESTION_SMTP_TLS must be one of {', '.join(SMTP_TLS_MODES)}, not {smtp_tls!r}")
+    settings = Settings(
+        env=env,
+        data_dir=data_dir,
+        database_url=database_url,
+        base_url=(environ.get("AUTOGESTION_BASE_URL", "") or "http://localhost:3000").rstrip("/"),
+        secret_key=environ.get("AUTOGESTION_SECRET_KEY", "") or DEV_SECRET_KEY,
+        smtp_host=environ.get("AUTOGESTION_SMTP_HOST", "") or "127.0.0.1",
+        smtp_port=_int("AUTOGESTION_SMTP_PORT", environ.get("AUTOGESTION_SMTP_PORT"), 8025, 1, 65535),
+        smtp_user=environ.get("AUTOGESTION_SMTP_USER", ""),
+        smtp_password=environ.get("AUTOGESTION_SMTP_PASSWORD", ""),
+        smtp_tls=smtp_tls,
+        mail_from=environ.get("AUTOGESTION_MAIL_FROM", "") or "avisos@energiasanjuan.com.ar",
+        smtp_sink=_bool("AUTOGESTION_SMTP_SINK", environ.get("AUTOGESTION_SMTP_SINK"), dev_like),
+        sms_gateway_url=environ.get("AUTOGESTION_SMS_GATEWAY_URL", ""),
+        sms_gateway_token=environ.get("AUTOGESTION_SMS_GATEWAY_TOKEN", ""),
+        bcrypt_cost=_int("AUTOGESTION_BCRYPT_COST", environ.get("AUTOGESTION_BCRYPT_COST"), 12, 4 if dev_like else 10, 15),
+        brand=environ.get("AUTOGESTION_BRAND", "") or "Energía San Juan S.A.",
+        captcha_test_answer=environ.get("AUTOGESTION_CAPTCHA_TEST_ANSWER", ""),
+        dev_pages=_bool("AUTOGESTION_DEV_PAGES", environ.get("AUTOGESTION_DEV_PAGES"), dev_like),
+        port=_int("AUTOGESTION_PORT", environ.get("AUTOGESTION_PORT"), 3000, 1, 65535),
+    )
+    if settings.is_production:
+        _refuse_unsafe_production(settings)
+    return settings
+
+
+def _refuse_unsafe_production(settings: Settings) -> None:
+    if settings.captcha_test_answer:
+        raise ConfigError("AUTOGESTION_CAPTCHA_TEST_ANSWER must not be set in production")
+    if settings.dev_pages:
+        raise ConfigError("AUTOGESTION_DEV_PAGES (the dev mail page) must be off in production")
+    if settings.smtp_sink:
+        raise ConfigError("AUTOGESTION_SMTP_SINK (the local SMTP sink) must be off in production")
+    if settings.secret_key == DEV_SECRET_KEY or len(settings.secret_key) < 32:
+        raise ConfigError("AUTOGESTION_SECRET_KEY must be set to a random value of at least 32 characters in production")
+    if not settings.sms_gateway_url:
+        raise ConfigError("AUTOGESTION_SMS_GATEWAY_URL must be set in production (the SMS file outbox is for development)")
+    if settings.database_url.startswith("sqlite"):
+        raise ConfigError("DATABASE_URL must point to PostgreSQL in production")
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings (tests call get_settings.cache_clear() after changing the environment)."""
+    return load_settings()

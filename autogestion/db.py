@@ -1,0 +1,66 @@
+"""Async database access: one engine per process, sessions from a factory (aiosqlite or asyncpg)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from autogestion.config import get_settings
+
+_engine: AsyncEngine | None = None
+_factory: async_sessionmaker[AsyncSession] | None = None
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    # WAL lets readers run beside the single writer; busy_timeout waits instead of failing.
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+def make_engine(url: str) -> AsyncEngine:
+    """An engine for url, with SQLite's pragmas set on every connection."""
+    if url.startswith("sqlite"):
+        engine = create_async_engine(url, connect_args={"timeout": 30})
+        event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+    else:
+        engine = create_async_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+    return engine
+
+
+def get_engine() -> AsyncEngine:
+    global _engine, _factory
+    if _engine is None:
+        settings = get_settings()
+        if settings.database_url.startswith("sqlite"):
+            settings.data_dir.mkdir(parents=True, exist_ok=True)
+        _engine = make_engine(settings.database_url)
+        _factory = async_sessionmaker(_engine, class_=AsyncSession, expire_on_commit=False)
+    return _engine
+
+
+def set_engine(engine: AsyncEngine | None) -> None:
+    """Point the process at another engine (tests), or forget the current one (None)."""
+    global _engine, _factory
+    _engine = engine
+    _factory = async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False) if engine else None
+
+
+@asynccontextmanager
+async def session_scope() -> AsyncIterator[AsyncSession]:
+    """A session that commits on success and rolls back on any exception."""
+    get_engine()
+    assert _factory is not None
+    async with _factory() as session:
+        try:
+            yield session
+            await session.commit()
+        except BaseException:
+            await session.rollback()
+            raise

@@ -1,0 +1,278 @@
+"""SQLModel tables and the *Public DTOs that state vars may hold (never table rows).
+
+All datetimes are naive UTC (see autogestion.clock); money is stored as integer cents.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+
+from pydantic import BaseModel
+from sqlalchemy import Column, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+def new_id() -> str:
+    return uuid.uuid4().hex
+
+
+# --- accounts -------------------------------------------------------------------------------------
+
+class UserStatus:
+    PENDING_DATA = "pending_data"  # step 1 done: document + password
+    PENDING_CODES = "pending_codes"  # step 2 done: contact data, codes sent
+    ACTIVE = "active"
+    DISABLED = "disabled"
+
+
+class DniStatus:
+    NONE = "none"
+    IN_REVIEW = "en_analisis"
+    LEGIBLE = "legible"
+    NOT_LEGIBLE = "no_legible"
+
+
+class User(SQLModel, table=True):
+    __tablename__ = "users"
+    __table_args__ = (UniqueConstraint("doc_type", "doc_number", name="uq_users_document"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    doc_type: str = Field(max_length=12)
+    doc_number: str = Field(max_length=16)
+    password_hash: str = Field(max_length=100)
+    first_names: str = Field(default="", max_length=60)
+    last_names: str = Field(default="", max_length=60)
+    email: str | None = Field(default=None, max_length=254)
+    email_norm: str | None = Field(default=None, max_length=254, unique=True)
+    phone_e164: str | None = Field(default=None, max_length=16, unique=True)
+    status: str = Field(default=UserStatus.PENDING_DATA, max_length=16, index=True)
+    created_at: datetime
+    activated_at: datetime | None = None
+    failed_logins: int = 0
+    locked_until: datetime | None = None
+    dni_status: str = Field(default=DniStatus.NONE, max_length=16)
+    dni_document_id: str | None = Field(default=None, max_length=32)
+
+
+class CodePurpose:
+    REGISTRATION = "registration"
+    CHANGE_EMAIL = "change_email"
+    CHANGE_PHONE = "change_phone"
+    RECOVERY = "recovery"
+
+
+class Channel:
+    EMAIL = "email"
+    SMS = "sms"
+
+
+class VerificationCode(SQLModel, table=True):
+    __tablename__ = "verification_codes"
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="users.id", index=True)
+    purpose: str = Field(max_length=20)
+    channel: str = Field(max_length=8)
+    destination: str = Field(max_length=254, index=True)
+    code_hash: str = Field(max_length=64)
+    created_at: datetime
+    expires_at: datetime
+    attempts: int = 0
+    used_at: datetime | None = None
+    invalidated_at: datetime | None = None
+
+
+class AuthSession(SQLModel, table=True):
+    __tablename__ = "auth_sessions"
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(max_length=64, unique=True)
+    user_id: int = Field(index=True)
+    kind: str = Field(default="customer", max_length=10)  # customer | operator
+    created_at: datetime
+    last_seen_at: datetime
+    revoked_at: datetime | None = None
+
+
+class Captcha(SQLModel, table=True):
+    __tablename__ = "captchas"
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    answer_hash: str = Field(max_length=64)
+    created_at: datetime
+    expires_at: datetime
+    used_at: datetime | None = None
+
+
+class RateEvent(SQLModel, table=True):
+    """One counted attempt for a throttle key (per client, per destination)."""
+
+    __tablename__ = "rate_events"
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=120, index=True)
+    at: datetime = Field(index=True)
+
+
+# --- notifications --------------------------------------------------------------------------------
+
+class OutboxStatus:
+    PENDING = "pending"
+    SENT = "sent"
+    ABANDONED = "abandoned"
+
+
+class OutboxMessage(SQLModel, table=True):
+    """A notification written in the same transaction as the change it reports; the worker delivers it."""
+
+    __tablename__ = "outbox"
+
+    id: int | None = Field(default=None, primary_key=True)
+    channel: str = Field(max_length=8)  # email | sms
+    recipient: str = Field(max_length=254)
+    subject: str = Field(default="", max_length=200)
+    body: str = Field(sa_column=Column(Text, nullable=False))
+    user_id: int | None = Field(default=None, index=True)
+    message_id: str = Field(default_factory=new_id, max_length=64, unique=True)
+    status: str = Field(default=OutboxStatus.PENDING, max_length=10, index=True)
+    attempts: int = 0
+    created_at: datetime
+    next_attempt_at: datetime = Field(index=True)
+    claimed_until: datetime | None = None
+    sent_at: datetime | None = None
+    last_error: str = Field(default="", max_length=500)
+    read_at: datetime | None = None
+
+
+# --- billing (imported from the distributor's commercial system) ----------------------------------
+
+class Supply(SQLModel, table=True):
+    __tablename__ = "supplies"
+
+    number: str = Field(primary_key=True, max_length=12)
+    status: str = Field(default="", max_length=20)
+    tariff_group: str = Field(default="", max_length=40)
+    holder_name: str = Field(default="", max_length=120)
+    holder_doc_type: str = Field(default="DNI", max_length=12)
+    holder_doc_number: str = Field(default="", max_length=16)
+    collection_status: str = Field(default="", max_length=20)
+    address: str = Field(default="", max_length=200)
+
+
+class InvoiceStatus:
+    PAID = "pagada"
+    UNPAID = "impaga"
+
+
+class Invoice(SQLModel, table=True):
+    __tablename__ = "invoices"
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    supply_number: str = Field(foreign_key="supplies.number", index=True, max_length=12)
+    number: str = Field(unique=True, max_length=20)
+    period: str = Field(max_length=7)  # aaaa-mm
+    issued_on: date
+    due_on: date
+    amount_cents: int
+    status: str = Field(max_length=10)
+    consumption_kwh: int = 0
+
+
+# --- links and documents --------------------------------------------------------------------------
+
+class DocumentKind:
+    DNI = "dni"
+    PODER = "poder"
+
+
+class DocumentStatus:
+    IN_REVIEW = "en_analisis"
+    ACCEPTED = "aceptado"  # DNI legible / poder válido
+    REJECTED = "rechazado"  # DNI no legible / poder rechazado
+
+
+class Document(SQLModel, table=True):
+    __tablename__ = "documents"
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    user_id: int = Field(index=True)
+    kind: str = Field(max_length=8)
+    storage_name: str = Field(max_length=64)
+    original_name: str = Field(default="", max_length=255)
+    content_type: str = Field(max_length=40)
+    size: int
+    sha256: str = Field(max_length=64)
+    status: str = Field(default=DocumentStatus.IN_REVIEW, max_length=12)
+    created_at: datetime
+    reviewed_at: datetime | None = None
+    reviewed_by: int | None = None
+    reject_reason: str = Field(default="", max_length=300)
+
+
+class LinkStatus:
+    PENDING = "pendiente"
+    VALIDATED = "validado"
+    REJECTED = "rechazado"
+
+
+class SupplyLink(SQLModel, table=True):
+    __tablename__ = "supply_links"
+    __table_args__ = (UniqueConstraint("user_id", "supply_number", name="uq_links_user_supply"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(index=True)
+    supply_number: str = Field(foreign_key="supplies.number", index=True, max_length=12)
+    is_holder: bool
+    status: str = Field(default=LinkStatus.PENDING, max_length=12)
+    dni_document_id: str | None = Field(default=None, max_length=32)
+    poder_document_id: str | None = Field(default=None, max_length=32)
+    created_at: datetime
+    validated_at: datetime | None = None
+
+
+class QuizChallenge(SQLModel, table=True):
+    """The proof-of-knowledge options shown to one user for one supply; stable for 24 h."""
+
+    __tablename__ = "quiz_challenges"
+    __table_args__ = (UniqueConstraint("user_id", "supply_number", name="uq_quiz_user_supply"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(index=True)
+    supply_number: str = Field(max_length=12)
+    options_json: str = Field(sa_column=Column(Text, nullable=False))
+    correct_index: int
+    created_at: datetime
+    wrong_attempts: int = 0
+    locked_until: datetime | None = None
+    passed_at: datetime | None = None
+
+
+# --- DTOs held in state vars ----------------------------------------------------------------------
+
+class UserPublic(BaseModel):
+    id: int
+    doc_type: str
+    doc_number: str
+    first_names: str
+    last_names: str
+    email: str
+    phone_e164: str
+    dni_status: str
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_names} {self.last_names}".strip()
+
+    @classmethod
+    def from_user(cls, user: User) -> "UserPublic":
+        return cls(
+            id=user.id or 0,
+            doc_type=user.doc_type,
+            doc_number=user.doc_number,
+            first_names=user.first_names,
+            last_names=user.last_names,
+            email=user.email or "",
+            phone_e164=user.phone_e164 or "",
+            dni_status=user.dni_status,
+        )

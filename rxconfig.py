@@ -1,0 +1,20 @@
+"""Reflex configuration: the app module and the port come from here; everything else from autogestion.config."""
+
+import os
+
+import reflex as rx
+from reflex.plugins.sitemap import SitemapPlugin
+
+_port = int(os.environ.get("AUTOGESTION_PORT", "3000"))
+
+config = rx.Config(
+    app_name="autogestion",
+    telemetry_enabled=False,
+    show_built_with_reflex=False,
+    # `reflex run --env prod` serves the frontend and the backend on one port.
+    frontend_port=_port,
+    backend_port=_port,
+    cors_allowed_origins=[os.environ.get("AUTOGESTION_BASE_URL", f"http://localhost:{_port}")],
+    disable_plugins=[SitemapPlugin],
+    plugins=[rx.plugins.RadixThemesPlugin()],
+)
