@@ -1,7 +1,90 @@
+"""The Reflex app: pages, lifespan tasks (outbox worker, dev SMTP sink) and private HTTP routes."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+from contextlib import asynccontextmanager
+
 import reflex as rx
 
-def index():
-    return rx.heading("hola")
+from autogestion import routes
+from autogestion.config import get_settings
+from autogestion.http import build_api
+from autogestion.pages.dev_inbox import dev_bandeja
+from autogestion.pages.login import landing, login
+from autogestion.pages.notifications import notificaciones
+from autogestion.pages.profile import perfil
+from autogestion.pages.recovery import recuperar
+from autogestion.pages.registration import codigo, datos, registro
+from autogestion.pages.supplies import suministros
+from autogestion.pages.tramites import tramites
+from autogestion.state.dev_inbox import DevInboxState
+from autogestion.state.login import LoginState
+from autogestion.state.notifications import NotificationsState
+from autogestion.state.profile import ProfileState
+from autogestion.state.recovery import RecoveryState
+from autogestion.state.registration import CodigoState, DatosState, RegistroState
+from autogestion.state.supplies import SuppliesState
+from autogestion.state.tramites import TramitesState
 
-app = rx.App()
-app.add_page(index, route="/")
+log = logging.getLogger("autogestion")
+settings = get_settings()
+
+
+def handle_backend_error(exception: Exception):
+    """Last resort: log with an incident id, show only the id (never the exception text)."""
+    incident = secrets.token_hex(4)
+    log.exception("unhandled error, incident %s", incident, exc_info=exception)
+    return rx.toast.error(f"Tuvimos un problema. Probá de nuevo en unos minutos (incidente {incident}).")
+
+
+app = rx.App(
+    theme=rx.theme(accent_color="blue", radius="large", scaling="100%"),
+    api_transformer=build_api(),
+    backend_exception_handler=handle_backend_error,
+    head_components=[rx.el.meta(name="theme-color", content="#0b4a8b")],
+    html_lang="es-AR",
+)
+
+TITLE = "Portal de Autogestión"
+app.add_page(landing, route=routes.INDEX, title=TITLE)
+app.add_page(login, route=routes.LOGIN, title=f"Ingresar | {TITLE}", on_load=LoginState.load)
+app.add_page(registro, route=routes.REGISTRO, title=f"Crear una Cuenta | {TITLE}", on_load=RegistroState.load)
+app.add_page(datos, route=routes.REGISTRO_DATOS, title=f"Completá tus datos | {TITLE}", on_load=DatosState.load)
+app.add_page(codigo, route=routes.REGISTRO_CODIGO, title=f"Verificá tus datos | {TITLE}", on_load=CodigoState.load)
+app.add_page(recuperar, route=routes.RECUPERAR, title=f"Recuperar contraseña | {TITLE}", on_load=RecoveryState.load)
+app.add_page(suministros, route=routes.SUMINISTROS, title=f"Mis Suministros | {TITLE}", on_load=SuppliesState.load)
+app.add_page(perfil, route=routes.PERFIL, title=f"Mi Perfil | {TITLE}", on_load=ProfileState.load)
+app.add_page(tramites, route=routes.TRAMITES, title=f"Trámites Comerciales | {TITLE}", on_load=TramitesState.load)
+app.add_page(notificaciones, route=routes.NOTIFICACIONES, title=f"Notificaciones | {TITLE}", on_load=NotificationsState.load)
+if settings.dev_pages:
+    app.add_page(dev_bandeja, route=routes.DEV_BANDEJA, title="Bandeja de desarrollo", on_load=DevInboxState.load)
+
+
+@asynccontextmanager
+async def background_services():
+    """The dev SMTP sink (when enabled) and the outbox worker, for the backend's lifetime."""
+    from autogestion.services.outbox import run_worker
+
+    controller = None
+    if settings.smtp_sink:
+        from autogestion.adapters.mail_sink import start_sink
+
+        try:
+            controller = start_sink(settings.smtp_host, settings.smtp_port, settings.mail_dir)
+        except OSError as exc:  # another backend worker (or `make run`'s sink) already listens there
+            log.info("SMTP sink not started here: %s", exc)
+    stop = asyncio.Event()
+    worker = asyncio.create_task(run_worker(stop=stop))
+    try:
+        yield
+    finally:
+        stop.set()
+        await asyncio.wait([worker], timeout=5)
+        if controller is not None:
+            controller.stop()
+
+
+app.register_lifespan_task(background_services)

@@ -53,14 +53,22 @@ def set_engine(engine: AsyncEngine | None) -> None:
 
 
 @asynccontextmanager
-async def session_scope() -> AsyncIterator[AsyncSession]:
-    """A session that commits on success and rolls back on any exception."""
+async def session_scope(*, commit_on: tuple[type[BaseException], ...] = ()) -> AsyncIterator[AsyncSession]:
+    """A session that commits on success and rolls back on any exception.
+
+    Args:
+        commit_on: exceptions that still commit before propagating (a wrong code or password must
+            keep its attempt counted even though the action is refused).
+    """
     get_engine()
     assert _factory is not None
     async with _factory() as session:
         try:
             yield session
             await session.commit()
+        except commit_on:
+            await session.commit()
+            raise
         except BaseException:
             await session.rollback()
             raise

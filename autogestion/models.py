@@ -1,6 +1,6 @@
 """SQLModel tables and the *Public DTOs that state vars may hold (never table rows).
 
-All datetimes are naive UTC (see autogestion.clock); money is stored as integer cents.
+All datetimes are timezone-aware UTC (see autogestion.clock); money is stored as integer cents.
 """
 
 from __future__ import annotations

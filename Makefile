@@ -1,0 +1,49 @@
+# Portal de Autogestión — the two commands of the README: `make run` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+TOOLS := .tools/node_modules/.bin
+BUN_VERSION := 1.4.4
+export PATH := $(CURDIR)/$(TOOLS):$(CURDIR)/$(BIN):$(PATH)
+export REFLEX_TELEMETRY_ENABLED := false
+export PYTHONDONTWRITEBYTECODE := 1
+
+.PHONY: run test setup prerequisites migrate seed bench clean
+
+prerequisites:
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else 1)' 2>/dev/null || \
+		{ echo "Python 3.11 or newer is needed (found: $$($(PYTHON) --version 2>&1)). Install it and run again."; exit 1; }
+	@command -v npm >/dev/null || { echo "Node.js with npm is needed to install bun and the frontend packages. Install Node.js 20+ and run again."; exit 1; }
+
+$(VENV)/.installed: pyproject.toml | prerequisites
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	@touch $@
+
+$(TOOLS)/bun: | prerequisites
+	npm install --silent --no-audit --no-fund --prefix .tools bun@$(BUN_VERSION)
+
+setup: $(VENV)/.installed $(TOOLS)/bun
+
+migrate: setup
+	$(BIN)/autogestion migrate
+
+seed: migrate
+	$(BIN)/autogestion seed-demo
+
+run: seed
+	@echo "Portal de Autogestión on http://localhost:$${AUTOGESTION_PORT:-3000} (mail and SMS: http://localhost:$${AUTOGESTION_PORT:-3000}/dev/bandeja)"
+	$(BIN)/reflex run --env prod --loglevel warning
+
+test: setup
+	@./scripts/check-chromium.sh
+	$(BIN)/pytest -q
+
+bench: setup
+	$(BIN)/python bench/login_under_load.py
+	$(BIN)/python bench/import_billing.py
+
+clean:
+	rm -rf .web var .states

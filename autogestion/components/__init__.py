@@ -1,0 +1,1 @@
+"""Reusable pieces: page layouts with the menu, form fields with ✓/✗, tables."""

@@ -1,0 +1,1 @@
+"""Pages: pure component functions, one module per page."""

@@ -1,0 +1,173 @@
+"""One-time 6-digit codes: stored as an HMAC bound to (user, purpose, channel, destination).
+
+Valid 10 minutes, single use (consumed with a conditional UPDATE), 5 wrong tries kill a code, a new
+code invalidates the previous one, resend after 60 s, at most 5 sends per destination per hour and 10
+per day.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select, update
+
+from autogestion.config import get_settings
+from autogestion.models import Channel, VerificationCode
+from autogestion.services.errors import RateLimited, ValidationError
+
+CODE_TTL = timedelta(minutes=10)
+MAX_ATTEMPTS = 5
+RESEND_AFTER = timedelta(seconds=60)
+MAX_SENDS_PER_HOUR = 5
+MAX_SENDS_PER_DAY = 10
+
+CHANNEL_LABEL = {Channel.EMAIL: "e-mail", Channel.SMS: "SMS"}
+
+
+def _digest(code: str, *, user_id: int, purpose: str, channel: str, destination: str) -> str:
+    key = get_settings().secret_key.encode("utf-8")
+    message = f"{user_id}|{purpose}|{channel}|{destination}|{code}".encode("utf-8")
+    return hmac.new(key, message, hashlib.sha256).hexdigest()
+
+
+def _live(user_id: int, purpose: str, channel: str, now: datetime):
+    return (
+        VerificationCode.user_id == user_id,
+        VerificationCode.purpose == purpose,
+        VerificationCode.channel == channel,
+        VerificationCode.used_at.is_(None),
+        VerificationCode.invalidated_at.is_(None),
+        VerificationCode.expires_at > now,
+    )
+
+
+async def check_can_send(session, *, user_id: int, purpose: str, channel: str, destination: str, now: datetime) -> None:
+    """Raise RateLimited when a code for this destination cannot be sent yet."""
+    last = (
+        await session.execute(
+            select(func.max(VerificationCode.created_at)).where(
+                VerificationCode.user_id == user_id,
+                VerificationCode.purpose == purpose,
+                VerificationCode.channel == channel,
+            )
+        )
+    ).scalar_one()
+    if last is not None and now - last < RESEND_AFTER:
+        wait = int((RESEND_AFTER - (now - last)).total_seconds()) + 1
+        raise RateLimited(f"Esperá {wait} segundos para pedir otro código.", field="code")
+
+    async def sent_since(since: datetime) -> int:
+        return (
+            await session.execute(
+                select(func.count()).select_from(VerificationCode).where(
+                    VerificationCode.destination == destination, VerificationCode.created_at > since
+                )
+            )
+        ).scalar_one()
+
+    if await sent_since(now - timedelta(hours=1)) >= MAX_SENDS_PER_HOUR:
+        raise RateLimited("Ya enviamos varios códigos a ese destino. Probá de nuevo en una hora.", field="code")
+    if await sent_since(now - timedelta(days=1)) >= MAX_SENDS_PER_DAY:
+        raise RateLimited("Alcanzaste el máximo de códigos por hoy para ese destino. Probá mañana.", field="code")
+
+
+async def issue_code(session, *, user_id: int, purpose: str, channel: str, destination: str, now: datetime) -> str:
+    """Create a new code (invalidating the previous live one) and return it in clear, for the message only."""
+    await check_can_send(session, user_id=user_id, purpose=purpose, channel=channel, destination=destination, now=now)
+    await session.execute(
+        update(VerificationCode)
+        .where(*_live(user_id, purpose, channel, now))
+        .values(invalidated_at=now)
+    )
+    code = f"{secrets.randbelow(10**6):06d}"
+    session.add(
+        VerificationCode(
+            user_id=user_id,
+            purpose=purpose,
+            channel=channel,
+            destination=destination,
+            code_hash=_digest(code, user_id=user_id, purpose=purpose, channel=channel, destination=destination),
+            created_at=now,
+            expires_at=now + CODE_TTL,
+        )
+    )
+    return code
+
+
+@dataclass(frozen=True)
+class CodeEntry:
+    channel: str
+    code: str  # already normalised to 6 ASCII digits
+
+
+async def verify_and_consume(session, *, user_id: int, purpose: str, entries: list[CodeEntry], now: datetime) -> list[str]:
+    """Check every entry against its live code; consume all of them only when all are right.
+
+    Returns the destinations the codes were sent to (in the order of entries). A wrong code costs
+    one of its 5 attempts: the caller must commit even when this raises, so the count sticks.
+
+    Raises:
+        ValidationError: with field "code_<channel>" naming the first wrong, expired or dead code.
+    """
+    rows: list[VerificationCode] = []
+    failures: list[ValidationError] = []
+    for entry in entries:
+        label = CHANNEL_LABEL[entry.channel]
+        row = (
+            await session.execute(
+                select(VerificationCode)
+                .where(*_live(user_id, purpose, entry.channel, now))
+                .order_by(VerificationCode.created_at.desc())
+                .limit(1)
+            )
+        ).scalar_one_or_none()
+        field = f"code_{entry.channel}"
+        if row is None or row.attempts >= MAX_ATTEMPTS:
+            failures.append(ValidationError(f"El código recibido por {label} venció o ya no es válido. Pedí uno nuevo.", field=field))
+            continue
+        expected = row.code_hash
+        given = _digest(entry.code, user_id=user_id, purpose=purpose, channel=entry.channel, destination=row.destination)
+        if not hmac.compare_digest(expected, given):
+            row.attempts += 1
+            left = MAX_ATTEMPTS - row.attempts
+            if left <= 0:
+                row.invalidated_at = now
+                failures.append(ValidationError(f"El código recibido por {label} es incorrecto y ya no es válido. Pedí uno nuevo.", field=field))
+            else:
+                failures.append(ValidationError(f"El código recibido por {label} es incorrecto. Te quedan {left} intentos.", field=field))
+            continue
+        rows.append(row)
+    if failures:
+        raise failures[0]
+    for row in rows:
+        result = await session.execute(
+            update(VerificationCode)
+            .where(
+                VerificationCode.id == row.id,
+                VerificationCode.used_at.is_(None),
+                VerificationCode.invalidated_at.is_(None),
+                VerificationCode.attempts < MAX_ATTEMPTS,
+                VerificationCode.expires_at > now,
+            )
+            .values(used_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        if result.rowcount != 1:  # a concurrent submit consumed it first
+            raise ValidationError("Ese código ya se usó. Pedí uno nuevo.", field=f"code_{row.channel}")
+    return [row.destination for row in rows]
+
+
+async def live_destination(session, *, user_id: int, purpose: str, channel: str, now: datetime) -> str | None:
+    """Where the live code of that purpose and channel was sent (pending e-mail/phone changes)."""
+    return (
+        await session.execute(
+            select(VerificationCode.destination)
+            .where(*_live(user_id, purpose, channel, now))
+            .order_by(VerificationCode.created_at.desc())
+            .limit(1)
+        )
+    ).scalar_one_or_none()

@@ -1,0 +1,320 @@
+"""Customer documents: checked uploads stored privately, owner-only access, orphan sweeping, signed download links."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import hashlib
+import hmac
+import re
+import time
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+from pydantic import BaseModel
+from sqlmodel import select
+
+from autogestion.adapters import documents as storage
+from autogestion.clock import format_local, utcnow
+from autogestion.config import get_settings
+from autogestion.models import DniStatus, Document, DocumentStatus, User
+from autogestion.services import throttle
+from autogestion.services.errors import AuthError, NotFound, ValidationError
+
+# SECURITY.md row 33: a bounded number of files per user (successful uploads per day).
+MAX_UPLOADS_PER_DAY = 10
+UPLOAD_WINDOW = timedelta(hours=24)
+LINK_KINDS = ("doc", "invoice")
+DEFAULT_LINK_TTL_S = 300
+_DOCUMENT_ID = re.compile(r"[0-9a-f]{32}")
+_LINK_OBJECT_ID = re.compile(r"[0-9A-Za-z_-]{1,64}")
+_MAX_TOKEN_CHARS = 400
+_STATUS_LABELS = {
+    DocumentStatus.IN_REVIEW: "En análisis",
+    DocumentStatus.ACCEPTED: "Aceptado",
+    DocumentStatus.REJECTED: "Rechazado",
+}
+_KIND_LABELS = {storage.KIND_DNI: "DNI", storage.KIND_PODER: "poder"}
+
+
+class DocumentPublic(BaseModel):
+    """An uploaded document as pages may show it (no storage path, no hash)."""
+
+    id: str
+    kind: str
+    content_type: str
+    size: int
+    original_name: str
+    status: str
+    status_label: str
+    uploaded_at: str  # dd/mm/aaaa hh:mm:ss, Argentine time
+
+    @classmethod
+    def from_row(cls, row: Document) -> "DocumentPublic":
+        """Build the DTO from a table row."""
+        return cls(
+            id=row.id,
+            kind=row.kind,
+            content_type=row.content_type,
+            size=row.size,
+            original_name=row.original_name,
+            status=row.status,
+            status_label=_STATUS_LABELS.get(row.status, row.status),
+            uploaded_at=format_local(row.created_at),
+        )
+
+
+def _storage_dir(storage_dir: Path | None) -> Path:
+    return Path(storage_dir) if storage_dir is not None else get_settings().documents_dir
+
+
+async def store_upload(
+    *,
+    session,
+    user_id: int,
+    kind: str,
+    data: bytes,
+    filename: str,
+    storage_dir: Path | None = None,
+    now: datetime | None = None,
+) -> DocumentPublic:
+    """Check an upload, write it under a random name, then add its Document row (flushed, not committed).
+
+    The file is on disk before the row exists: a crash in between leaves an orphan file that
+    sweep_orphans removes, never a row pointing at nothing.
+
+    Args:
+        session: An open session; the caller commits.
+        user_id: The uploader (resolved by the server, never taken from the client).
+        kind: "dni" or "poder".
+        data: The uploaded bytes.
+        filename: The client's file name (sanitised, kept only for display).
+        storage_dir: The private documents folder; defaults to settings.documents_dir.
+        now: Naive-UTC time (tests).
+
+    Returns:
+        The stored document.
+
+    Raises:
+        ValidationError: The file was refused (the message says why).
+        RateLimited: Too many uploads today.
+        NotFound: The user does not exist.
+    """
+    if kind not in storage.KINDS:
+        raise ValidationError("Tipo de documento desconocido.")
+    now = now or utcnow()
+    user = await session.get(User, user_id)
+    if user is None:
+        raise NotFound("No encontramos la cuenta.")
+    await throttle.hit(
+        session,
+        key=f"upload:{user_id}",
+        limit=MAX_UPLOADS_PER_DAY,
+        window=UPLOAD_WINDOW,
+        now=now,
+        message="Subiste demasiados archivos hoy. Probá de nuevo mañana.",
+    )
+    checked = await asyncio.to_thread(storage.check_and_normalize, kind, data, filename)
+    name = storage.new_storage_name(checked.ext)
+    await asyncio.to_thread(storage.write_atomic, _storage_dir(storage_dir), name, checked.data)
+    row = Document(
+        user_id=user_id,
+        kind=kind,
+        storage_name=name,
+        original_name=checked.original_name,
+        content_type=checked.content_type,
+        size=checked.size,
+        sha256=checked.sha256,
+        status=DocumentStatus.IN_REVIEW,
+        created_at=now,
+    )
+    session.add(row)
+    await session.flush()
+    return DocumentPublic.from_row(row)
+
+
+async def get_owned_document(*, session, user_id: int, document_id: object, kind: str | None = None) -> Document:
+    """A document of this user (and kind), or NotFound; the owner is part of the query.
+
+    Args:
+        session: An open session.
+        user_id: The caller.
+        document_id: The id as received (any type; validated here).
+        kind: Also require this kind, when given.
+
+    Returns:
+        The row.
+
+    Raises:
+        NotFound: No such document for this user.
+    """
+    if not isinstance(document_id, str) or not _DOCUMENT_ID.fullmatch(document_id):
+        raise NotFound("Documento no encontrado.")
+    query = select(Document).where(Document.id == document_id, Document.user_id == user_id)
+    if kind is not None:
+        query = query.where(Document.kind == kind)
+    row = (await session.exec(query)).first()
+    if row is None:
+        raise NotFound("Documento no encontrado.")
+    return row
+
+
+async def get_reusable_dni(*, session, user_id: int) -> DocumentPublic | None:
+    """The DNI photo on file that Asociar Suministro can reuse (the profile's, unless it was rejected).
+
+    Args:
+        session: An open session.
+        user_id: The caller.
+
+    Returns:
+        The document, or None when the user must upload one.
+    """
+    user = await session.get(User, user_id)
+    if user is None or not user.dni_document_id or user.dni_status == DniStatus.NOT_LEGIBLE:
+        return None
+    row = (
+        await session.exec(
+            select(Document).where(
+                Document.id == user.dni_document_id,
+                Document.user_id == user_id,
+                Document.kind == storage.KIND_DNI,
+                Document.status != DocumentStatus.REJECTED,
+            )
+        )
+    ).first()
+    return DocumentPublic.from_row(row) if row else None
+
+
+async def open_document_for_user(
+    *, session, user_id: int, document_id: object, storage_dir: Path | None = None
+) -> tuple[Path, str, str]:
+    """Where the owner's document is, to stream it from an authorised route.
+
+    Args:
+        session: An open session.
+        user_id: The caller (operators get their own function in the operator issue).
+        document_id: The document id as received.
+        storage_dir: The documents folder; defaults to settings.documents_dir.
+
+    Returns:
+        (path, content type, download name). Serve it as an attachment with ``nosniff`` and
+        ``Content-Security-Policy: sandbox``; the name is safe but still needs RFC 6266 encoding.
+
+    Raises:
+        NotFound: Not this user's document, or the file is missing.
+    """
+    row = await get_owned_document(session=session, user_id=user_id, document_id=document_id)
+    path = _storage_dir(storage_dir) / row.storage_name
+    if not storage.STORAGE_NAME.fullmatch(row.storage_name) or not path.is_file():
+        raise NotFound("Documento no encontrado.")
+    return path, row.content_type, _download_name(row)
+
+
+def _download_name(row: Document) -> str:
+    ext = row.storage_name.rsplit(".", 1)[-1]
+    stem = row.original_name.rsplit(".", 1)[0] if "." in row.original_name else row.original_name
+    # Images were re-encoded to JPEG: the stored extension is the true one, the client's may not be.
+    stem = re.sub(r'["\\;/\s]+', "_", stem).strip("_.-") or _KIND_LABELS.get(row.kind, "documento")
+    return f"{stem[:100]}.{ext}"
+
+
+async def sweep_orphans(
+    *, session, storage_dir: Path | None = None, older_than: timedelta = timedelta(hours=1), now: datetime | None = None
+) -> int:
+    """Delete stored files that no Document row names, and stale temp files, older than older_than.
+
+    Files younger than older_than are kept: their upload may still be about to commit its row.
+
+    Args:
+        session: An open session (read only).
+        storage_dir: The documents folder; defaults to settings.documents_dir.
+        older_than: Minimum age of a file to delete.
+        now: Naive-UTC time (tests).
+
+    Returns:
+        How many files were deleted.
+    """
+    folder = _storage_dir(storage_dir)
+    moment = (now or utcnow()) - older_than
+    cutoff = moment.replace(tzinfo=timezone.utc).timestamp()
+    names, temps = await asyncio.to_thread(storage.list_stored, folder, older_than_epoch=cutoff)
+    known: set[str] = set()
+    for start in range(0, len(names), 500):
+        chunk = names[start : start + 500]
+        known.update((await session.exec(select(Document.storage_name).where(Document.storage_name.in_(chunk)))).all())
+    doomed = [folder / name for name in names if name not in known] + temps
+
+    def _delete() -> int:
+        return sum(storage.remove_quietly(path) for path in doomed)
+
+    return await asyncio.to_thread(_delete)
+
+
+# --- signed, short-lived download links -----------------------------------------------------------
+
+def _link_key() -> bytes:
+    # A key of its own, derived from the secret, so a MAC made for one purpose never verifies for another.
+    return hmac.new(get_settings().secret_key.encode(), b"autogestion/download-link/v1", hashlib.sha256).digest()
+
+
+def _b64(raw: bytes) -> str:
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
+
+
+def _unb64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def sign_link(kind: str, object_id: str, user_id: int, ttl_s: int = DEFAULT_LINK_TTL_S, *, now: float | None = None) -> str:
+    """A URL-safe token letting user_id fetch one document or invoice PDF for ttl_s seconds.
+
+    Args:
+        kind: "doc" or "invoice".
+        object_id: The document or invoice id.
+        user_id: Who may use it (the route must also check the logged-in user is this one).
+        ttl_s: Lifetime in seconds.
+        now: POSIX time (tests).
+
+    Returns:
+        The token.
+    """
+    if kind not in LINK_KINDS or not _LINK_OBJECT_ID.fullmatch(object_id) or isinstance(user_id, bool):
+        raise ValueError("invalid link subject")
+    expires = int((now if now is not None else time.time()) + ttl_s)
+    payload = f"{kind}:{object_id}:{int(user_id)}:{expires}".encode("ascii")
+    mac = hmac.new(_link_key(), payload, hashlib.sha256).digest()
+    return f"{_b64(payload)}.{_b64(mac)}"
+
+
+def verify_link(token: object, *, now: float | None = None) -> tuple[str, str, int]:
+    """Check a token made by sign_link.
+
+    Args:
+        token: The token as received.
+        now: POSIX time (tests).
+
+    Returns:
+        (kind, object_id, user_id).
+
+    Raises:
+        AuthError: The token is malformed, tampered with or expired.
+    """
+    invalid = AuthError("El enlace venció o no es válido. Volvé a abrirlo desde el portal.")
+    if not isinstance(token, str) or len(token) > _MAX_TOKEN_CHARS or token.count(".") != 1:
+        raise invalid
+    payload_b64, mac_b64 = token.split(".")
+    try:
+        payload = _unb64(payload_b64)
+        mac = _unb64(mac_b64)
+    except (ValueError, TypeError):
+        raise invalid from None
+    if not hmac.compare_digest(mac, hmac.new(_link_key(), payload, hashlib.sha256).digest()):
+        raise invalid
+    try:
+        kind, object_id, user_id, expires = payload.decode("ascii").split(":")
+        user, expiry = int(user_id), int(expires)
+    except ValueError:
+        raise invalid from None
+    if kind not in LINK_KINDS or (now if now is not None else time.time()) >= expiry:
+        raise invalid
+    return kind, object_id, user

@@ -1,0 +1,35 @@
+"""Dev-only /dev/bandeja: the mail and SMS captured by the local sinks (never registered in production)."""
+
+from __future__ import annotations
+
+import asyncio
+
+import reflex as rx
+from pydantic import BaseModel
+
+from autogestion.adapters.mail_sink import read_maildir, read_sms_outbox
+from autogestion.config import get_settings
+
+
+class CapturedMessage(BaseModel):
+    channel: str
+    to: str
+    subject: str
+    body: str
+    date: str
+
+
+class DevInboxState(rx.State):
+    messages: list[CapturedMessage] = []
+
+    @rx.event
+    async def load(self):
+        settings = get_settings()
+        if not settings.dev_pages:  # belt and braces: the page is not even registered in production
+            self.messages = []
+            return
+        mails = await asyncio.to_thread(read_maildir, settings.mail_dir)
+        sms = await asyncio.to_thread(read_sms_outbox, settings.sms_outbox)
+        items = [CapturedMessage(channel="E-mail", to=m["to"], subject=m["subject"], body=m["body"], date=str(m["date"])) for m in mails[:30]]
+        items += [CapturedMessage(channel="SMS", to=s["to"], subject="", body=s["text"], date=str(s.get("at", ""))) for s in sms[:30]]
+        self.messages = sorted(items, key=lambda m: m.date, reverse=True)

@@ -1,0 +1,160 @@
+"""The three registration steps: Registrar Cuenta, Completá tus datos!, and the two codes."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from autogestion import routes
+from autogestion.clock import utcnow
+from autogestion.db import session_scope
+from autogestion.models import UserStatus
+from autogestion.services import accounts
+from autogestion.services.errors import DomainError
+from autogestion.services.validation import mask_email, mask_phone, password_checks
+from autogestion.state.captcha import CaptchaState
+from autogestion.state.forms import clean, place, text
+from autogestion.state.session import SessionState, step_for
+
+STEP1 = ("doc_type", "doc_number", "password", "password2", "captcha")
+STEP2 = ("first_names", "last_names", "email", "area", "number")
+STEP3 = ("code_email", "code_sms")
+
+
+async def _pending_viewer(state: rx.State, allowed: tuple[str, ...]):
+    """(user_id, None) when the logged-in account is at one of the allowed steps, else (None, redirect)."""
+    session = await state.get_state(SessionState)
+    viewer = await session.viewer()
+    if viewer is None:
+        return None, rx.redirect(routes.LOGIN)
+    if viewer.status not in allowed:
+        return None, rx.redirect(step_for(viewer.status))
+    return viewer.user_id, None
+
+
+class RegistroState(rx.State):
+    """Step 1: document, password, captcha."""
+
+    errors: dict[str, str] = clean(STEP1)
+    form_error: str = ""
+    rules: list[tuple[str, bool]] = [(label, False) for label, _ in password_checks("")]
+
+    @rx.event
+    async def load(self):
+        self.errors, self.form_error = clean(STEP1), ""
+        session = await self.get_state(SessionState)
+        viewer = await session.viewer()
+        if viewer is not None:
+            return rx.redirect(step_for(viewer.status))
+        captcha = await self.get_state(CaptchaState)
+        await captcha.refresh()
+
+    @rx.event
+    def check_password(self, value: str):
+        """Live checklist of the manual's password rules (the password itself is not kept)."""
+        self.rules = password_checks(value if isinstance(value, str) else "")
+
+    @rx.event
+    async def submit(self, form: dict):
+        self.errors, self.form_error = clean(STEP1), ""
+        captcha = await self.get_state(CaptchaState)
+        try:
+            await captcha.consume(form.get("captcha") if isinstance(form, dict) else "")
+            async with session_scope() as db:
+                user_id = await accounts.start_registration(
+                    db, doc_type=text(form, "doc_type"), doc_number=text(form, "doc_number"),
+                    password=text(form, "password"), password2=text(form, "password2"), now=utcnow(),
+                )
+        except DomainError as exc:
+            self.errors, self.form_error = place(STEP1, exc)
+            return
+        session = await self.get_state(SessionState)
+        await session.start(user_id)
+        return rx.redirect(routes.REGISTRO_DATOS)
+
+
+class DatosState(rx.State):
+    """Step 2: names, e-mail, mobile."""
+
+    errors: dict[str, str] = clean(STEP2)
+    form_error: str = ""
+    first_names: str = ""
+    last_names: str = ""
+    email: str = ""
+
+    @rx.event
+    async def load(self):
+        self.errors, self.form_error = clean(STEP2), ""
+        user_id, redirect = await _pending_viewer(self, (UserStatus.PENDING_DATA, UserStatus.PENDING_CODES))
+        if redirect:
+            return redirect
+        async with session_scope() as db:
+            user = await accounts.get_user_public(db, user_id=user_id)
+        self.first_names, self.last_names, self.email = user.first_names, user.last_names, user.email
+
+    @rx.event
+    async def submit(self, form: dict):
+        self.errors, self.form_error = clean(STEP2), ""
+        user_id, redirect = await _pending_viewer(self, (UserStatus.PENDING_DATA, UserStatus.PENDING_CODES))
+        if redirect:
+            return redirect
+        try:
+            async with session_scope() as db:
+                await accounts.submit_contact_data(
+                    db, user_id=user_id, first_names=text(form, "first_names"), last_names=text(form, "last_names"),
+                    email=text(form, "email"), area=text(form, "area"), number=text(form, "number"), now=utcnow(),
+                )
+        except DomainError as exc:
+            self.errors, self.form_error = place(STEP2, exc)
+            return
+        return rx.redirect(routes.REGISTRO_CODIGO)
+
+
+class CodigoState(rx.State):
+    """Step 3: the e-mail code and the SMS code."""
+
+    errors: dict[str, str] = clean(STEP3)
+    form_error: str = ""
+    info: str = ""
+    email_masked: str = ""
+    phone_masked: str = ""
+
+    @rx.event
+    async def load(self):
+        self.errors, self.form_error, self.info = clean(STEP3), "", ""
+        user_id, redirect = await _pending_viewer(self, (UserStatus.PENDING_CODES,))
+        if redirect:
+            return redirect
+        async with session_scope() as db:
+            user = await accounts.get_user_public(db, user_id=user_id)
+        self.email_masked, self.phone_masked = mask_email(user.email), mask_phone(user.phone_e164)
+
+    @rx.event
+    async def submit(self, form: dict):
+        self.errors, self.form_error, self.info = clean(STEP3), "", ""
+        user_id, redirect = await _pending_viewer(self, (UserStatus.PENDING_CODES,))
+        if redirect:
+            return redirect
+        try:
+            async with session_scope(commit_on=(DomainError,)) as db:
+                await accounts.complete_registration(
+                    db, user_id=user_id, email_code=text(form, "code_email"), sms_code=text(form, "code_sms"), now=utcnow()
+                )
+        except DomainError as exc:
+            self.errors, self.form_error = place(STEP3, exc)
+            return
+        return rx.redirect(routes.SUMINISTROS)
+
+    @rx.event
+    async def resend(self):
+        """"Reenviar código": new codes to both channels (60 s apart at least)."""
+        self.errors, self.form_error, self.info = clean(STEP3), "", ""
+        user_id, redirect = await _pending_viewer(self, (UserStatus.PENDING_CODES,))
+        if redirect:
+            return redirect
+        try:
+            async with session_scope() as db:
+                await accounts.send_registration_codes(db, user_id=user_id, now=utcnow())
+        except DomainError as exc:
+            self.form_error = exc.message
+            return
+        self.info = "Te enviamos códigos nuevos. Los anteriores ya no sirven."

@@ -1,0 +1,311 @@
+"""Accounts service: registration, codes, login lockout, recovery, contact and password changes."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from autogestion.clock import utcnow
+from autogestion.models import AuthSession, OutboxMessage, User, UserStatus, VerificationCode
+from autogestion.services import accounts, sessions
+from autogestion.services.errors import AuthError, DomainError, RateLimited, ValidationError
+
+PASSWORD = "Clave.Segura42"
+T0 = utcnow()
+
+
+def codes_in(messages: list[OutboxMessage], to: str) -> list[str]:
+    found = []
+    for m in messages:
+        if m.recipient == to:
+            match = re.search(r"(?<![0-9])([0-9]{6})(?![0-9])", m.body)
+            if match:
+                found.append(match.group(1))
+    return found
+
+
+async def outbox(session) -> list[OutboxMessage]:
+    return list((await session.execute(select(OutboxMessage).order_by(OutboxMessage.id))).scalars())
+
+
+async def register(session, *, dni="30123456", email="ana@example.com", number="4123456", now=T0) -> int:
+    user_id = await accounts.start_registration(session, doc_type="DNI", doc_number=dni, password=PASSWORD, password2=PASSWORD, now=now)
+    await accounts.submit_contact_data(session, user_id=user_id, first_names="Ana", last_names="Gómez", email=email,
+                                       area="264", number=number, now=now)
+    await session.commit()
+    return user_id
+
+
+async def last_codes(session, email="ana@example.com", phone="+5492644123456") -> tuple[str, str]:
+    messages = await outbox(session)
+    return codes_in(messages, email)[-1], codes_in(messages, phone)[-1]
+
+
+async def test_full_registration_activates_and_welcomes(session):
+    user_id = await register(session)
+    email_code, sms_code = await last_codes(session)
+    user = await accounts.complete_registration(session, user_id=user_id, email_code=email_code, sms_code=sms_code, now=T0)
+    await session.commit()
+    assert user.full_name == "Ana Gómez"
+    row = await session.get(User, user_id)
+    assert row.status == UserStatus.ACTIVE and row.phone_e164 == "+5492644123456"
+    subjects = [m.subject for m in await outbox(session)]
+    assert "Alta de usuario en el Portal de Autogestión" in subjects
+
+
+async def test_codes_are_stored_only_as_hashes(session):
+    await register(session)
+    email_code, sms_code = await last_codes(session)
+    hashes = [c.code_hash for c in (await session.execute(select(VerificationCode))).scalars()]
+    assert hashes and all(email_code not in h and sms_code not in h and len(h) == 64 for h in hashes)
+
+
+async def test_wrong_code_counts_and_five_kill_the_code(session):
+    user_id = await register(session)
+    email_code, sms_code = await last_codes(session)
+    wrong = "000000" if email_code != "000000" else "111111"
+    for attempt in range(5):
+        with pytest.raises(ValidationError):
+            await accounts.complete_registration(session, user_id=user_id, email_code=wrong, sms_code=sms_code, now=T0)
+        await session.commit()
+    with pytest.raises(ValidationError, match="ya no es válido|venció"):
+        await accounts.complete_registration(session, user_id=user_id, email_code=email_code, sms_code=sms_code, now=T0)
+    assert (await session.get(User, user_id)).status == UserStatus.PENDING_CODES
+
+
+async def test_expired_code_refused_and_fresh_one_accepted(session):
+    user_id = await register(session)
+    email_code, sms_code = await last_codes(session)
+    with pytest.raises(ValidationError, match="venció"):
+        await accounts.complete_registration(session, user_id=user_id, email_code=email_code, sms_code=sms_code,
+                                             now=T0 + timedelta(minutes=10, seconds=1))
+    user = await accounts.complete_registration(session, user_id=user_id, email_code=email_code, sms_code=sms_code,
+                                                now=T0 + timedelta(minutes=9, seconds=59))
+    assert user.id == user_id
+
+
+async def test_replayed_code_refused(session):
+    user_id = await register(session)
+    email_code, sms_code = await last_codes(session)
+    await accounts.complete_registration(session, user_id=user_id, email_code=email_code, sms_code=sms_code, now=T0)
+    await session.commit()
+    with pytest.raises(DomainError):
+        await accounts.complete_registration(session, user_id=user_id, email_code=email_code, sms_code=sms_code, now=T0)
+
+
+async def test_resend_invalidates_old_code_and_is_limited(session):
+    user_id = await register(session)
+    old_email, old_sms = await last_codes(session)
+    with pytest.raises(RateLimited, match="Esperá"):
+        await accounts.send_registration_codes(session, user_id=user_id, now=T0 + timedelta(seconds=30))
+    now = T0
+    for i in range(4):  # 1 initial + 4 resends = 5 per hour per destination
+        now = now + timedelta(seconds=61)
+        await accounts.send_registration_codes(session, user_id=user_id, now=now)
+        await session.commit()
+    with pytest.raises(RateLimited, match="una hora"):
+        await accounts.send_registration_codes(session, user_id=user_id, now=now + timedelta(seconds=61))
+    new_email, new_sms = await last_codes(session)
+    if (old_email, old_sms) != (new_email, new_sms):
+        with pytest.raises(ValidationError):
+            await accounts.complete_registration(session, user_id=user_id, email_code=old_email, sms_code=old_sms, now=now)
+    await accounts.complete_registration(session, user_id=user_id, email_code=new_email, sms_code=new_sms, now=now)
+
+
+async def test_code_of_other_purpose_or_user_refused(session):
+    a = await register(session)
+    b = await register(session, dni="30999888", email="beto@example.com", number="4999888")
+    a_email, a_sms = await last_codes(session)
+    b_email, b_sms = await last_codes(session, "beto@example.com", "+5492644999888")
+    if (a_email, a_sms) != (b_email, b_sms):
+        with pytest.raises(ValidationError):
+            await accounts.complete_registration(session, user_id=b, email_code=a_email, sms_code=a_sms, now=T0)
+    # an e-mail code used on the SMS field is bound to the other channel
+    if a_email != a_sms:
+        with pytest.raises(ValidationError):
+            await accounts.complete_registration(session, user_id=a, email_code=a_sms, sms_code=a_email, now=T0)
+
+
+async def test_twenty_concurrent_registrations_same_email_give_one_account(engine):
+    factory = async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
+    ids = []
+    for i in range(20):
+        async with factory() as s:
+            ids.append(await accounts.start_registration(s, doc_type="DNI", doc_number=str(31000000 + i), password=PASSWORD,
+                                                         password2=PASSWORD, now=T0))
+            await s.commit()
+
+    async def attempt(i: int, user_id: int) -> bool:
+        email = "Juan@Mail.com" if i % 2 else "juan@mail.com"
+        async with factory() as s:
+            try:
+                await accounts.submit_contact_data(s, user_id=user_id, first_names="Juan", last_names="Pérez", email=email,
+                                                   area="264", number=str(4100000 + i), now=T0)
+                await s.commit()
+                return True
+            except DomainError:
+                await s.rollback()
+                return False
+
+    results = await asyncio.gather(*(attempt(i, uid) for i, uid in enumerate(ids)))
+    assert sum(results) == 1
+    async with factory() as s:
+        count = (await s.execute(select(func.count()).select_from(User).where(User.email_norm == "juan@mail.com"))).scalar_one()
+    assert count == 1
+
+
+async def test_duplicate_document_refused(session):
+    await register(session)
+    with pytest.raises(DomainError, match="Ya empezaste"):
+        await accounts.start_registration(session, doc_type="DNI", doc_number="30.123.456", password=PASSWORD, password2=PASSWORD, now=T0)
+
+
+async def test_unfinished_registration_expires_and_frees_data(session):
+    await register(session)
+    later = T0 + timedelta(days=7, minutes=1)
+    user_id = await accounts.start_registration(session, doc_type="DNI", doc_number="30123456", password=PASSWORD,
+                                                password2=PASSWORD, now=later)
+    await accounts.submit_contact_data(session, user_id=user_id, first_names="Ana", last_names="Gómez", email="ana@example.com",
+                                       area="264", number="4123456", now=later)
+
+
+@pytest.mark.parametrize(
+    "email,number,message",
+    [("ANA@example.com", "4555555", "e-mail ya está registrado"), ("otro@example.com", "4123456", "celular ya está registrado")],
+)
+async def test_email_and_mobile_unique(session, email, number, message):
+    await register(session)
+    other = await accounts.start_registration(session, doc_type="DNI", doc_number="30999888", password=PASSWORD, password2=PASSWORD, now=T0)
+    with pytest.raises(DomainError, match=message):
+        await accounts.submit_contact_data(session, user_id=other, first_names="Beto", last_names="Ruiz", email=email, area="264",
+                                           number=number, now=T0)
+
+
+async def active_user(session) -> int:
+    user_id = await accounts.create_active_user(session, doc_type="DNI", doc_number="30123456", password=PASSWORD, first_names="Ana",
+                                                last_names="Gómez", email="ana@example.com", area="264", number="4123456", now=T0)
+    await session.commit()
+    return user_id
+
+
+async def test_login_generic_message_and_lockout(session):
+    user_id = await active_user(session)
+    with pytest.raises(AuthError) as unknown:
+        await accounts.authenticate(session, doc_type="DNI", doc_number="39999999", password=PASSWORD, now=T0)
+    for _ in range(5):
+        with pytest.raises(AuthError) as wrong:
+            await accounts.authenticate(session, doc_type="DNI", doc_number="30123456", password="Otra.Clave99", now=T0)
+        await session.commit()
+    assert unknown.value.message == wrong.value.message == accounts.LOGIN_FAILED
+    with pytest.raises(AuthError) as locked:  # right password, still locked
+        await accounts.authenticate(session, doc_type="DNI", doc_number="30123456", password=PASSWORD, now=T0 + timedelta(minutes=14))
+    assert locked.value.message == accounts.LOGIN_FAILED
+    assert any("Bloqueamos" in m.subject for m in await outbox(session))
+    result = await accounts.authenticate(session, doc_type="DNI", doc_number="30123456", password=PASSWORD,
+                                         now=T0 + timedelta(minutes=16))
+    assert result.user_id == user_id and result.status == UserStatus.ACTIVE
+
+
+async def test_success_resets_failure_counter(session):
+    await active_user(session)
+    for _ in range(4):
+        with pytest.raises(AuthError):
+            await accounts.authenticate(session, doc_type="DNI", doc_number="30123456", password="Otra.Clave99", now=T0)
+    await accounts.authenticate(session, doc_type="DNI", doc_number="30123456", password=PASSWORD, now=T0)
+    with pytest.raises(AuthError):
+        await accounts.authenticate(session, doc_type="DNI", doc_number="30123456", password="Otra.Clave99", now=T0)
+    await accounts.authenticate(session, doc_type="DNI", doc_number="30123456", password=PASSWORD, now=T0)
+
+
+@pytest.mark.parametrize("password", ["", "x" * 2000, "clave.segura42", PASSWORD + " "])
+async def test_login_refuses_bad_passwords_without_error(session, password):
+    await active_user(session)
+    with pytest.raises(AuthError):
+        await accounts.authenticate(session, doc_type="DNI", doc_number="30123456", password=password, now=T0)
+
+
+async def test_recovery_same_answer_and_revokes_sessions(session):
+    user_id = await active_user(session)
+    token = await sessions.create_session(session, user_id=user_id, now=T0)
+    await session.commit()
+    known = await accounts.start_recovery(session, doc_type="DNI", doc_number="30123456", channel="email", now=T0)
+    unknown = await accounts.start_recovery(session, doc_type="DNI", doc_number="39999999", channel="email", now=T0)
+    assert known.split(" a ")[0] == unknown.split(" a ")[0]
+    assert len([m for m in await outbox(session)]) == 1  # nothing sent for the unknown document
+    code = codes_in(await outbox(session), "ana@example.com")[-1]
+    new_password = "Nueva.Clave77"
+    with pytest.raises(ValidationError):
+        await accounts.complete_recovery(session, doc_type="DNI", doc_number="30123456", channel="sms", code=code,
+                                         password=new_password, password2=new_password, now=T0)
+    await accounts.complete_recovery(session, doc_type="DNI", doc_number="30123456", channel="email", code=code,
+                                     password=new_password, password2=new_password, now=T0)
+    await session.commit()
+    assert await sessions.resolve_session(session, token=token, now=T0) is None
+    await accounts.authenticate(session, doc_type="DNI", doc_number="30123456", password=new_password, now=T0)
+
+
+async def test_recovery_works_during_lockout(session):
+    await active_user(session)
+    for _ in range(5):
+        with pytest.raises(AuthError):
+            await accounts.authenticate(session, doc_type="DNI", doc_number="30123456", password="Otra.Clave99", now=T0)
+    await accounts.start_recovery(session, doc_type="DNI", doc_number="30123456", channel="sms", now=T0)
+    code = codes_in(await outbox(session), "+5492644123456")[-1]
+    await accounts.complete_recovery(session, doc_type="DNI", doc_number="30123456", channel="sms", code=code,
+                                     password="Nueva.Clave77", password2="Nueva.Clave77", now=T0)
+    await accounts.authenticate(session, doc_type="DNI", doc_number="30123456", password="Nueva.Clave77", now=T0)
+
+
+async def test_email_change_keeps_old_until_verified_and_notifies(session):
+    user_id = await active_user(session)
+    with pytest.raises(ValidationError):
+        await accounts.request_email_change(session, user_id=user_id, new_email="nueva@example.com", password="Mala.Clave11", now=T0)
+    await accounts.request_email_change(session, user_id=user_id, new_email="nueva@example.com", password=PASSWORD, now=T0)
+    await session.commit()
+    assert (await session.get(User, user_id)).email == "ana@example.com"
+    messages = await outbox(session)
+    assert any(m.recipient == "ana@example.com" and "cambio de e-mail" in m.subject.lower() for m in messages)
+    code = codes_in(messages, "nueva@example.com")[-1]
+    user = await accounts.confirm_contact_change(session, user_id=user_id, kind="email", code=code, now=T0)
+    assert user.email == "nueva@example.com"
+
+
+async def test_phone_change_refuses_taken_number(session):
+    user_id = await active_user(session)
+    await accounts.create_active_user(session, doc_type="DNI", doc_number="30999888", password=PASSWORD, first_names="Beto",
+                                      last_names="Ruiz", email="beto@example.com", area="264", number="4999888", now=T0)
+    with pytest.raises(DomainError, match="celular ya está registrado"):
+        await accounts.request_phone_change(session, user_id=user_id, area="264", number="4999888", password=PASSWORD, now=T0)
+
+
+async def test_password_change_ends_other_sessions(session):
+    user_id = await active_user(session)
+    mine = await sessions.create_session(session, user_id=user_id, now=T0)
+    other = await sessions.create_session(session, user_id=user_id, now=T0)
+    await accounts.change_password(session, user_id=user_id, current_password=PASSWORD, new_password="Nueva.Clave77",
+                                   new_password2="Nueva.Clave77", keep_token=mine, now=T0)
+    await session.commit()
+    assert await sessions.resolve_session(session, token=mine, now=T0) == user_id
+    assert await sessions.resolve_session(session, token=other, now=T0) is None
+
+
+async def test_session_idle_and_absolute_timeouts(session):
+    user_id = await active_user(session)
+    token = await sessions.create_session(session, user_id=user_id, now=T0)
+    assert await sessions.resolve_session(session, token=token, now=T0 + timedelta(minutes=29)) == user_id
+    assert await sessions.resolve_session(session, token=token, now=T0 + timedelta(minutes=29 + 31)) is None
+    token = await sessions.create_session(session, user_id=user_id, now=T0)
+    t = T0
+    for _ in range(25):  # stays active every 29 minutes, still cut at 12 h
+        t += timedelta(minutes=29)
+        await sessions.resolve_session(session, token=token, now=t)
+    assert await sessions.resolve_session(session, token=token, now=T0 + timedelta(hours=12, minutes=1)) is None
+    assert await sessions.resolve_session(session, token="forged-token-" + "x" * 30, now=T0) is None
+    rows = (await session.execute(select(AuthSession.token_hash))).scalars().all()
+    assert token not in rows

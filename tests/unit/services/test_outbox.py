@@ -1,0 +1,275 @@
+"""Outbox service: enqueue in the caller's transaction, claim, send once, retry with backoff, abandon."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from autogestion.clock import utcnow
+from autogestion.models import OutboxMessage, OutboxStatus
+from autogestion.services import outbox
+from autogestion.services.outbox import BACKOFF, deliver_due, enqueue_email, enqueue_sms
+
+
+class FakeSender:
+    """Records what it sends; the first `failures` calls raise."""
+
+    def __init__(self, failures: int = 0, error: Exception | None = None) -> None:
+        self.failures = failures
+        self.error = error or ConnectionError("mail server down")
+        self.calls = 0
+        self.sent: list[OutboxMessage] = []
+
+    async def send(self, msg: OutboxMessage) -> None:
+        self.calls += 1
+        await asyncio.sleep(0)  # yield, so concurrent workers really interleave
+        if self.failures:
+            self.failures -= 1
+            raise self.error
+        self.sent.append(msg)
+
+
+def naive(moment: datetime | None) -> datetime | None:
+    """Naive UTC, whether the columns hand back naive or aware values (see outbox._db_time)."""
+    if moment is None or moment.tzinfo is None:
+        return moment
+    return moment.astimezone(timezone.utc).replace(tzinfo=None)
+
+
+@pytest.fixture
+def factory(engine):
+    return async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
+
+
+async def _rows(session: AsyncSession) -> list[OutboxMessage]:
+    session.expire_all()  # read what the workers committed, not the identity map
+    return list((await session.exec(select(OutboxMessage).order_by(OutboxMessage.id))).all())
+
+
+async def test_enqueue_commit_then_deliver_sends_once(session, factory):
+    enqueue_email(session, to="ana@example.com", subject="Alta", body="Bienvenida", user_id=7)
+    enqueue_sms(session, to="+5492645123456", text="Código 123456")
+    await session.commit()
+    mailer, sms = FakeSender(), FakeSender()
+
+    assert await deliver_due(session_factory=factory, mailer=mailer, sms_sender=sms) == 2
+    assert await deliver_due(session_factory=factory, mailer=mailer, sms_sender=sms) == 0
+
+    assert [m.recipient for m in mailer.sent] == ["ana@example.com"]
+    assert [m.recipient for m in sms.sent] == ["+5492645123456"]
+    for row in await _rows(session):
+        assert row.status == OutboxStatus.SENT
+        assert row.sent_at is not None
+        assert row.claimed_until is None
+        assert row.attempts == 0
+    assert (await _rows(session))[0].user_id == 7
+
+
+async def test_rollback_leaves_no_message(session, factory):
+    enqueue_email(session, to="ana@example.com", subject="Alta", body="Bienvenida")
+    await session.rollback()
+    mailer = FakeSender()
+
+    assert await deliver_due(session_factory=factory, mailer=mailer, sms_sender=FakeSender()) == 0
+    assert mailer.calls == 0
+    assert await _rows(session) == []
+
+
+async def test_not_yet_due_is_not_sent(session, factory):
+    enqueue_email(session, to="ana@example.com", subject="Alta", body="x")
+    await session.commit()
+    mailer = FakeSender()
+
+    sent = await deliver_due(session_factory=factory, mailer=mailer, sms_sender=FakeSender(), now=utcnow() - timedelta(minutes=1))
+
+    assert sent == 0 and mailer.calls == 0
+
+
+async def test_two_failures_then_success_delivers_exactly_once_with_backoff(session, factory):
+    row = enqueue_email(session, to="ana@example.com", subject="Alta", body="x")
+    await session.commit()
+    mailer = FakeSender(failures=2)
+    t0 = utcnow()
+
+    async def run(at):
+        return await deliver_due(session_factory=factory, mailer=mailer, sms_sender=FakeSender(), now=at)
+
+    assert await run(t0) == 0
+    [row] = await _rows(session)
+    assert (row.status, row.attempts, naive(row.next_attempt_at), row.claimed_until) == (
+        OutboxStatus.PENDING, 1, t0 + timedelta(minutes=1), None
+    )
+    assert row.last_error == "ConnectionError: mail server down"
+
+    assert await run(t0 + timedelta(seconds=59)) == 0  # backoff not over
+    assert mailer.calls == 1
+
+    t1 = t0 + timedelta(minutes=1)
+    assert await run(t1) == 0
+    [row] = await _rows(session)
+    assert (row.attempts, naive(row.next_attempt_at)) == (2, t1 + timedelta(minutes=5))
+
+    t2 = t1 + timedelta(minutes=5)
+    assert await run(t2) == 1
+    assert await run(t2 + timedelta(days=1)) == 0
+    [row] = await _rows(session)
+    assert (row.status, naive(row.sent_at), row.attempts, row.last_error) == (OutboxStatus.SENT, t2, 2, "")
+    assert mailer.calls == 3 and len(mailer.sent) == 1
+
+
+async def test_five_failures_abandon_the_message(session, factory):
+    enqueue_email(session, to="ana@example.com", subject="Alta", body="x")
+    await session.commit()
+    mailer = FakeSender(failures=100)
+    at = utcnow()
+
+    for attempt in range(1, 6):
+        assert await deliver_due(session_factory=factory, mailer=mailer, sms_sender=FakeSender(), now=at) == 0
+        [row] = await _rows(session)
+        assert row.attempts == attempt
+        if attempt < 5:
+            assert row.status == OutboxStatus.PENDING
+            assert naive(row.next_attempt_at) == at + BACKOFF[attempt - 1]
+            at = naive(row.next_attempt_at)
+    assert row.status == OutboxStatus.ABANDONED
+    assert row.sent_at is None and row.claimed_until is None
+
+    assert await deliver_due(session_factory=factory, mailer=mailer, sms_sender=FakeSender(), now=at + timedelta(days=30)) == 0
+    assert mailer.calls == 5
+
+
+async def test_backoff_schedule_is_the_documented_one():
+    assert BACKOFF == (
+        timedelta(minutes=1), timedelta(minutes=5), timedelta(minutes=30), timedelta(hours=2), timedelta(hours=6)
+    )
+    assert outbox.MAX_ATTEMPTS == 5
+
+
+async def test_concurrent_workers_never_send_a_row_twice(session, factory):
+    for n in range(20):
+        enqueue_email(session, to=f"u{n}@example.com", subject=f"Aviso {n}", body="x")
+        enqueue_sms(session, to=f"+54926451{n:05d}", text="x")
+    await session.commit()
+    mailer, sms = FakeSender(), FakeSender()
+    at = utcnow()
+
+    results = await asyncio.gather(
+        *(deliver_due(session_factory=factory, mailer=mailer, sms_sender=sms, now=at) for _ in range(4))
+    )
+
+    assert sum(results) == 40
+    sent_ids = [m.id for m in mailer.sent + sms.sent]
+    assert len(sent_ids) == 40 and len(set(sent_ids)) == 40
+    assert all(row.status == OutboxStatus.SENT for row in await _rows(session))
+
+
+async def test_crash_after_send_resends_with_the_same_message_id(session, factory):
+    row = enqueue_email(session, to="ana@example.com", subject="Alta", body="x")
+    await session.commit()
+    seen: list[str] = []
+
+    class CrashAfterSend:
+        async def send(self, msg):
+            seen.append(msg.message_id)
+            raise asyncio.CancelledError  # the worker dies before it can mark the row sent
+
+    t0 = utcnow()
+    with pytest.raises(asyncio.CancelledError):
+        await deliver_due(session_factory=factory, mailer=CrashAfterSend(), sms_sender=FakeSender(), now=t0)
+    [stored] = await _rows(session)
+    assert stored.status == OutboxStatus.PENDING and naive(stored.claimed_until) == t0 + timedelta(minutes=2)
+
+    mailer = FakeSender()
+    assert await deliver_due(session_factory=factory, mailer=mailer, sms_sender=FakeSender(), now=t0 + timedelta(minutes=1)) == 0
+    assert await deliver_due(session_factory=factory, mailer=mailer, sms_sender=FakeSender(), now=t0 + timedelta(minutes=3)) == 1
+    assert seen == [mailer.sent[0].message_id] == [row.message_id]
+
+
+async def test_last_error_is_one_line_truncated_and_without_secrets(session, factory):
+    enqueue_email(session, to="ana@example.com", subject="Alta", body="x")
+    await session.commit()
+    error = RuntimeError(
+        "cannot reach smtp://relay:hunter2@mail.example.com?token=s3cr3t\nAuthorization: Bearer abc.def " + "z" * 900
+    )
+
+    await deliver_due(session_factory=factory, mailer=FakeSender(failures=1, error=error), sms_sender=FakeSender())
+
+    [row] = await _rows(session)
+    assert row.last_error.startswith("RuntimeError: cannot reach smtp://***@")
+    for secret in ("hunter2", "s3cr3t", "abc.def", "\n"):
+        assert secret not in row.last_error
+    assert len(row.last_error) == outbox.MAX_ERROR_CHARS
+
+
+async def test_unknown_channel_counts_as_a_failure(session, factory):
+    now = outbox._db_time(utcnow())
+    session.add(OutboxMessage(channel="fax", recipient="x", body="x", created_at=now, next_attempt_at=now))
+    await session.commit()
+
+    assert await deliver_due(session_factory=factory, mailer=FakeSender(), sms_sender=FakeSender()) == 0
+    [row] = await _rows(session)
+    assert row.attempts == 1 and "unknown channel" in row.last_error
+
+
+async def test_batch_limits_one_round(session, factory):
+    for n in range(5):
+        enqueue_email(session, to=f"u{n}@example.com", subject="x", body="x")
+    await session.commit()
+    mailer = FakeSender()
+
+    assert await deliver_due(session_factory=factory, mailer=mailer, sms_sender=FakeSender(), batch=2) == 2
+    assert await deliver_due(session_factory=factory, mailer=mailer, sms_sender=FakeSender(), batch=10) == 3
+
+
+@pytest.mark.parametrize(
+    ("to", "subject"),
+    [("ana@example.com\r\nBcc: x@evil.test", "Alta"), ("ana@example.com", "Alta\nBcc: x@evil.test"), ("", "Alta"),
+     ("ana@example.com", "x" * 201)],
+)
+def test_enqueue_email_refuses_malformed_headers(to, subject):
+    class NoSession:
+        def add(self, _row):
+            raise AssertionError("nothing may be added")
+
+    with pytest.raises(ValueError):
+        enqueue_email(NoSession(), to=to, subject=subject, body="x")
+
+
+@pytest.mark.parametrize("to", ["2645123456", "+54 9 264 512-3456", "+549264５123456", ""])
+def test_enqueue_sms_requires_e164(to):
+    with pytest.raises(ValueError):
+        enqueue_sms(None, to=to, text="x")
+
+
+async def test_run_worker_delivers_survives_errors_and_stops(engine, session, monkeypatch):
+    enqueue_email(session, to="ana@example.com", subject="Alta", body="x")
+    await session.commit()
+    mailer = FakeSender()
+    monkeypatch.setattr(outbox, "build_mailer", lambda settings: mailer)
+    real_deliver = outbox.deliver_due
+    rounds = {"n": 0}
+
+    async def flaky_deliver(**kwargs):
+        rounds["n"] += 1
+        if rounds["n"] == 1:
+            raise OSError("database restarting")
+        return await real_deliver(**kwargs)
+
+    monkeypatch.setattr(outbox, "deliver_due", flaky_deliver)
+    stop = asyncio.Event()
+    task = asyncio.create_task(outbox.run_worker(stop=stop, interval=0.01))
+    for _ in range(500):
+        if mailer.sent:
+            break
+        await asyncio.sleep(0.01)
+    stop.set()
+    await asyncio.wait_for(task, timeout=5)
+
+    assert rounds["n"] >= 2
+    assert len(mailer.sent) == 1
+    assert task.exception() is None
