@@ -1,4 +1,4 @@
-"""Uploaded documents (DNI photos, poderes): content checks, image re-encoding, PDF screening, private atomic storage."""
+"""Uploaded documents (DNI photos, poderes): content checks, re-encoding, PDF screening, private atomic storage."""
 
 from __future__ import annotations
 
@@ -52,12 +52,13 @@ FORBIDDEN_PDF_NAMES = frozenset(
     {"JavaScript", "JS", "Launch", "EmbeddedFile", "EmbeddedFiles", "OpenAction", "AA", "RichMedia", "XFA"}
 )
 _PDF_DELIMITERS = rb"\x00\t\n\f\r ()<>\[\]{}/%"
-_LONG_NAMES_RAW = re.compile(
-    rb"/(?:JavaScript|Launch|EmbeddedFiles?|OpenAction|RichMedia|XFA)(?=[" + _PDF_DELIMITERS + rb"]|$)"
-)
+_LONG_NAMES_RAW = re.compile(rb"/(?:JavaScript|Launch|EmbeddedFiles?|RichMedia|XFA)(?=[" + _PDF_DELIMITERS + rb"]|$)")
+# /OpenAction with a destination array ("open at page 1", which fpdf2, Word and scanners write) is harmless;
+# an inline action dictionary is not. Indirect values are judged by the object walk.
+_OPEN_ACTION_DICT_RAW = re.compile(rb"/OpenAction\s*<<")
 _SHORT_NAMES_RAW = re.compile(rb"/(?:JS|AA)(?=[" + _PDF_DELIMITERS + rb"]|$)")
 _ESCAPED_NAME_RAW = re.compile(rb"/[^" + _PDF_DELIMITERS + rb"]*#[0-9A-Fa-f]{2}[^" + _PDF_DELIMITERS + rb"]*")
-_STREAM_BODY = re.compile(rb"stream\r?\n.*?endstream", re.DOTALL)
+_STREAM_START = re.compile(rb"stream\r?\n")
 # Bidi embeddings/overrides/isolates (U+202A–U+202E, U+2066–U+2069) are category Cf and go with the rest.
 _NAME_DROP_CATEGORIES = ("Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp")
 
@@ -190,6 +191,8 @@ def _normalize_image(kind: str, data: bytes) -> bytes:
             upright = ImageOps.exif_transpose(image)
             rgb = _to_rgb(upright)
             rgb.thumbnail((MAX_STORED_SIDE, MAX_STORED_SIDE), Image.Resampling.LANCZOS)
+            # JPEG save falls back to im.info for the comment (and other metadata): start from nothing.
+            rgb.info = {}
             out = io.BytesIO()
             # A fresh JPEG from pixels only: EXIF (GPS), comments, ICC, trailing bytes and polyglot payloads
             # are not carried over.
@@ -223,7 +226,9 @@ def _too_small(kind: str) -> ValidationError:
         return ValidationError(
             "La foto es muy chica para leer el DNI: tiene que medir al menos 600 × 400 píxeles.", field=kind
         )
-    return ValidationError("La imagen es muy chica para leer el poder: tiene que medir al menos 600 × 400 píxeles.", field=kind)
+    return ValidationError(
+        "La imagen es muy chica para leer el poder: tiene que medir al menos 600 × 400 píxeles.", field=kind
+    )
 
 
 # --- PDFs -----------------------------------------------------------------------------------------
@@ -279,7 +284,11 @@ def _check_pdf(data: bytes) -> None:
                 raise unreadable
             if isinstance(node, DictionaryObject):  # StreamObject too; stream data is never decoded here
                 for name, value in node.items():
-                    if str(name).lstrip("/") in FORBIDDEN_PDF_NAMES:
+                    if name == "/OpenAction":
+                        target = value.get_object() if isinstance(value, IndirectObject) else value
+                        if not isinstance(target, ArrayObject):
+                            raise forbidden  # an action, not a plain "open at this page" destination
+                    elif str(name).lstrip("/") in FORBIDDEN_PDF_NAMES:
                         raise forbidden
                     stack.append(value)
             elif isinstance(node, ArrayObject):
@@ -288,18 +297,39 @@ def _check_pdf(data: bytes) -> None:
                 raise forbidden  # e.g. /S /JavaScript, /S /Launch, /Type /EmbeddedFile
     except ValidationError:
         raise
-    except (PdfReadError, ValueError, KeyError, TypeError, AttributeError, IndexError, OSError, RecursionError, AssertionError):
+    except (
+        PdfReadError, ValueError, KeyError, TypeError, AttributeError, IndexError, OSError, RecursionError, AssertionError
+    ):
         raise unreadable from None
     except Exception:  # noqa: BLE001 (pypdf raises many kinds on hostile input; all mean "not a readable PDF")
         log.warning("pypdf failed on an upload", exc_info=True)
         raise unreadable from None
 
 
+def _outside_streams(data: bytes) -> bytes:
+    """data without the bodies of its streams (linear: a regex with .*? is quadratic on unclosed streams)."""
+    parts: list[bytes] = []
+    pos = 0
+    while True:
+        start = _STREAM_START.search(data, pos)
+        if start is None:
+            parts.append(data[pos:])
+            break
+        parts.append(data[pos : start.start()])
+        end = data.find(b"endstream", start.end())
+        if end < 0:
+            parts.append(data[start.end() :])  # unclosed: scan the rest rather than trust it
+            break
+        parts.append(b" ")
+        pos = end + len(b"endstream")
+    return b"".join(parts)
+
+
 def _raw_has_forbidden_name(data: bytes) -> bool:
-    if _LONG_NAMES_RAW.search(data):
+    if _LONG_NAMES_RAW.search(data) or _OPEN_ACTION_DICT_RAW.search(data):
         return True
     # Two-letter names could occur by chance inside compressed binary streams: look for them outside those.
-    outside_streams = _STREAM_BODY.sub(b" ", data)
+    outside_streams = _outside_streams(data)
     if _SHORT_NAMES_RAW.search(outside_streams):
         return True
     # "/J#61vaScript" is the same name as "/JavaScript" (PDF 1.2+ hex escapes).

@@ -11,7 +11,7 @@ from autogestion.state.dev_inbox import DevInboxState
 
 def _message(m) -> rx.Component:
     return rx.vstack(
-        rx.hstack(rx.badge(m.channel), rx.text(m.to, font_weight="600"), rx.text(m.date, color=MUTED, font_size="0.8em"), wrap="wrap"),
+        rx.hstack(rx.badge(m.channel), rx.text(m.recipient, font_weight="600"), rx.text(m.date, color=MUTED, font_size="0.8em"), wrap="wrap"),
         rx.cond(m.subject != "", rx.text(m.subject, font_weight="700")),
         rx.text(m.body, white_space="pre-wrap", font_size="0.85em"),
         border_bottom="1px solid #dde3ea", padding_bottom="0.8em", width="100%", align="start",

@@ -52,7 +52,7 @@ def _reset() -> rx.Component:
             rx.button("Cambiar contraseña", type="submit", size="3", width="100%"),
             spacing="4", width="100%",
         ),
-        on_submit=RecoveryState.reset, reset_on_submit=False, width="100%",
+        on_submit=RecoveryState.reset_password, reset_on_submit=False, width="100%",
     )
 
 

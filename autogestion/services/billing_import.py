@@ -17,7 +17,8 @@ from sqlalchemy import Table, func, or_
 from sqlmodel import select
 
 from autogestion.models import Invoice, InvoiceStatus, Supply, new_id
-from autogestion.services.errors import DomainError
+from autogestion.services.errors import DomainError, ValidationError
+from autogestion.services.validation import normalize_document
 
 SUPPLY_COLUMNS = (
     "suministro",
@@ -31,25 +32,17 @@ SUPPLY_COLUMNS = (
 )
 INVOICE_COLUMNS = ("suministro", "numero", "periodo", "emision", "vencimiento", "importe", "estado", "consumo_kwh")
 
-# Document types as the accounts side stores them; aliases seen in commercial systems map onto them.
-DOC_TYPES = {
+# The commercial system's document types mapped onto the codes accounts store (validation.DOC_TYPES), so a
+# holder's document compares equal to the registered user's.
+DOC_TYPE_ALIASES = {
     "DNI": "DNI",
     "LE": "LE",
     "LC": "LC",
     "CI": "CI",
-    "PASAPORTE": "PASAPORTE",
-    "PAS": "PASAPORTE",
+    "PAS": "PAS",
+    "PASAPORTE": "PAS",
     "CUIT": "CUIT",
-    "CUIL": "CUIL",
-}
-_DOC_RULES = {
-    "DNI": (re.compile(r"[0-9]{7,8}"), "7 u 8 dígitos"),
-    "LE": (re.compile(r"[0-9]{6,8}"), "de 6 a 8 dígitos"),
-    "LC": (re.compile(r"[0-9]{6,8}"), "de 6 a 8 dígitos"),
-    "CI": (re.compile(r"[0-9]{1,9}"), "hasta 9 dígitos"),
-    "PASAPORTE": (re.compile(r"[0-9A-Z]{6,9}"), "de 6 a 9 letras o números"),
-    "CUIT": (re.compile(r"[0-9]{11}"), "11 dígitos"),
-    "CUIL": (re.compile(r"[0-9]{11}"), "11 dígitos"),
+    "CUIL": "CUIT",
 }
 
 # [0-9], never \d: \d also matches Arabic-Indic and full-width digits (SECURITY.md bad input 2).
@@ -166,16 +159,14 @@ def _supply_number(value: str) -> str:
 
 
 def _document(doc_type: str, number: str) -> tuple[str, str]:
-    kind = DOC_TYPES.get(doc_type.upper())
+    kind = DOC_TYPE_ALIASES.get(doc_type.upper())
     if kind is None:
         raise _LineError(f"tipo_documento desconocido {doc_type[:20]!r} (DNI, LE, LC, CI, PASAPORTE, CUIT o CUIL)")
-    cleaned = number.replace(".", "").replace(" ", "").upper()
-    if kind in ("CUIT", "CUIL"):
-        cleaned = cleaned.replace("-", "")
-    pattern, rule = _DOC_RULES[kind]
-    if not pattern.fullmatch(cleaned):
-        raise _LineError(f"documento inválido {number[:20]!r} (un {kind} lleva {rule})")
-    return kind, cleaned
+    try:
+        # The same canonical form registration stores, so holder and user documents compare equal.
+        return kind, normalize_document(kind, number)
+    except ValidationError as exc:
+        raise _LineError(f"documento {number[:20]!r} inválido: {exc.message}") from None
 
 
 def _iso_date(value: str, column: str) -> date:
@@ -190,7 +181,9 @@ def _iso_date(value: str, column: str) -> date:
 def _amount_cents(value: str) -> int:
     match = _AMOUNT.fullmatch(value)
     if not match:
-        raise _LineError(f"importe inválido {value[:20]!r} (número ≥ 0 con punto decimal y hasta 2 decimales, p. ej. 12345.67)")
+        raise _LineError(
+            f"importe inválido {value[:20]!r} (número ≥ 0 con punto decimal y hasta 2 decimales, p. ej. 12345.67)"
+        )
     cents = int(match.group(1)) * 100 + int((match.group(2) or "0").ljust(2, "0"))
     if cents > _INT32_MAX:
         raise _LineError(f"importe fuera de rango {value!r}")
@@ -256,7 +249,8 @@ def parse_supplies(path: Path, errors: list[str]) -> tuple[list[dict[str, Any]],
         number = fields[0]
         if SUPPLY_NUMBER.fullmatch(number):
             if number in numbers:
-                errors.append(f"{path.name}, línea {line}: el suministro {number} está repetido (línea {numbers[number]}).")
+                first = numbers[number]
+                errors.append(f"{path.name}, línea {line}: el suministro {number} está repetido (línea {first}).")
                 continue
             numbers[number] = line
         try:
@@ -281,7 +275,8 @@ def parse_invoices(path: Path, errors: list[str]) -> list[dict[str, Any]]:
     for line, fields in _read_rows(path, INVOICE_COLUMNS, errors):
         number = fields[1]
         if number in numbers:
-            errors.append(f"{path.name}, línea {line}: la factura {number[:20]} está repetida (línea {numbers[number]}).")
+            first = numbers[number]
+            errors.append(f"{path.name}, línea {line}: la factura {number[:20]} está repetida (línea {first}).")
             continue
         numbers[number] = line
         try:

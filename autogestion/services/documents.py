@@ -90,7 +90,7 @@ async def store_upload(
         data: The uploaded bytes.
         filename: The client's file name (sanitised, kept only for display).
         storage_dir: The private documents folder; defaults to settings.documents_dir.
-        now: Naive-UTC time (tests).
+        now: Aware UTC time (tests); defaults to the clock.
 
     Returns:
         The stored document.
@@ -229,14 +229,16 @@ async def sweep_orphans(
         session: An open session (read only).
         storage_dir: The documents folder; defaults to settings.documents_dir.
         older_than: Minimum age of a file to delete.
-        now: Naive-UTC time (tests).
+        now: Aware UTC time (tests); defaults to the clock.
 
     Returns:
         How many files were deleted.
     """
     folder = _storage_dir(storage_dir)
     moment = (now or utcnow()) - older_than
-    cutoff = moment.replace(tzinfo=timezone.utc).timestamp()
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    cutoff = moment.timestamp()
     names, temps = await asyncio.to_thread(storage.list_stored, folder, older_than_epoch=cutoff)
     known: set[str] = set()
     for start in range(0, len(names), 500):
@@ -265,7 +267,9 @@ def _unb64(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
-def sign_link(kind: str, object_id: str, user_id: int, ttl_s: int = DEFAULT_LINK_TTL_S, *, now: float | None = None) -> str:
+def sign_link(
+    kind: str, object_id: str, user_id: int, ttl_s: int = DEFAULT_LINK_TTL_S, *, now: float | None = None
+) -> str:
     """A URL-safe token letting user_id fetch one document or invoice PDF for ttl_s seconds.
 
     Args:

@@ -15,6 +15,8 @@ from autogestion.services.errors import ValidationError
 
 __all__ = [
     "DOC_TYPES",
+    "EMAIL_MAX_LENGTH",
+    "NAME_MAX_LENGTH",
     "PASSWORD_MAX_BYTES",
     "PASSWORD_MIN_LENGTH",
     "mask_email",

@@ -48,7 +48,7 @@ class RecoveryState(rx.State):
         self.step = "reset"
 
     @rx.event
-    async def reset(self, form: dict):
+    async def reset_password(self, form: dict):
         self.errors, self.form_error = clean(ASK + RESET), ""
         if self.step != "reset":
             return

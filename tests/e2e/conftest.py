@@ -61,12 +61,12 @@ def app_server(tmp_path_factory):
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
     )
     base_url = f"http://localhost:{port}"
-    deadline = time.monotonic() + 420
+    deadline = time.monotonic() + 240
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             raise RuntimeError("the app exited:\n" + (data_dir / "reflex.log").read_text()[-4000:])
         try:
-            if httpx.get(base_url + "/api/health", timeout=2).status_code == 200 and httpx.get(base_url + "/login", timeout=2).status_code == 200:
+            if httpx.get(base_url + "/api/health", timeout=2).status_code == 200 and httpx.get(base_url + "/login", timeout=2, follow_redirects=True).status_code == 200:
                 break
         except httpx.HTTPError:
             pass

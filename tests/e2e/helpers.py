@@ -135,4 +135,4 @@ def login(page: Page, base_url: str, dni: str, password: str) -> None:
 def logout(page: Page) -> None:
     page.get_by_role("button", name="Menú del usuario").click()
     page.get_by_role("menuitem", name="Salir").click()
-    expect(page).to_have_url(re.compile(r"/login$"))
+    expect(page).to_have_url(re.compile(r"/login/?$"))

@@ -48,8 +48,7 @@ def test_doc_types_in_order_with_labels():
         ("CUIT", "27-30123456-8", "27301234568"),
         ("CUIT", "30-71234567-1", "30712345671"),  # remainder 10 -> check digit 1
         ("CUIT", "23-00000001-9", "23000000019"),
-        ("CUIT", "20-00000000-1", None),  # DNI part zero: refused below
-    ][:-1],
+    ],
 )
 def test_normalize_document_accepts(doc_type, raw, expected):
     assert v.normalize_document(doc_type, raw) == expected
@@ -188,8 +187,9 @@ def test_validate_password_accepts(password):
         ("Abc\x00defg1", "no válidos"),  # NUL byte
         ("Abc\ud800defg1", "no válidos"),  # lone surrogate: cannot be encoded for the hash
         ("Password1", "muy común"),
-        ("PASSWORD1", "muy común"),  # case-insensitive
-        ("pAsSwOrD1", "mayúscula"),  # same word; composition answers first here
+        ("PASSWORD1", "minúscula"),  # composition answers first
+        ("pAsSwOrD1", "muy común"),  # the list is compared case-insensitively
+        ("pASSWORD1", "muy común"),
         ("Qwerty123", "muy común"),
         ("Argentina1", "muy común"),
         ("Boca1234", "muy común"),
@@ -239,7 +239,7 @@ def test_validate_password_one_megabyte_is_fast():
     start = time.perf_counter()
     with pytest.raises(ValidationError):
         v.validate_password("A1b" * 400_000)
-    assert time.perf_counter() - start < 0.05
+    assert time.perf_counter() - start < 0.1
 
 
 @pytest.mark.parametrize(
@@ -356,7 +356,9 @@ def test_normalize_name_accepts(raw, expected):
         ("Pérez\x1b[31m", "saltos de línea"),  # ANSI escape
         ("Pé\u200brez", "saltos de línea"),
         ("Pérez\tGómez", "saltos de línea"),
-        ("<img src=x onerror=alert(1)>", "solo pueden tener letras"),  # (#26)
+        ("<img src=x onerror=alert(1)>", "números"),  # (#26): the digit is found first
+        ("<img src=x onerror=alert()>", "solo pueden tener letras"),
+        ("<b>Pérez</b>", "solo pueden tener letras"),
         ("Pérez;", "solo pueden tener letras"),
         ("-Pérez", "solo pueden tener letras"),
         ("Pérez-", "solo pueden tener letras"),
@@ -453,6 +455,8 @@ def test_email_case_variants_collide():
 
 # --- mobile ---------------------------------------------------------------------------------------
 
+NOT_IN_SERVICE = "Ese número de celular no es válido en la Argentina. Revisá el código de área y el número."
+
 
 @pytest.mark.parametrize(
     ("area", "number", "expected"),
@@ -491,7 +495,8 @@ def test_normalize_mobile_accepts(area, number, expected):
         ("1a", "23456789", "area", "Escribí el código de área solo con números."),
         ("00", "00000000", "area", "Ingresá el código de área sin el 0 inicial."),
         ("11", "00000000", "number", "El número de celular no puede empezar con 0."),
-        ("11", "1" * 30, "number", "Ingresá el número sin el 15 inicial."),
+        ("11", "1" * 30, "number", "El número de celular tiene entre 6 y 8 dígitos (sin el 15)."),
+        ("11", "15" + "2" * 28, "number", "Ingresá el número sin el 15 inicial."),
         ("11", "2" * 30, "number", "El número de celular tiene entre 6 y 8 dígitos (sin el 15)."),
         ("11", "2" * 1000, "number", "El número de celular tiene entre 6 y 8 dígitos."),
         ("1" * 30, "23456789", "area", "El código de área tiene entre 2 y 4 dígitos."),
@@ -510,8 +515,8 @@ def test_normalize_mobile_accepts(area, number, expected):
         ("264", "41234567", "number", "El código de área y el número deben sumar 10 dígitos."),
         ("2966", "4212345", "number", "El código de área y el número deben sumar 10 dígitos."),
         # well-formed but not a number in service (phonenumbers metadata)
-        ("99", "23456789", "number", "Ese número de celular no es válido en la Argentina. Revisá el código de área y el número."),
-        ("264", "1234567", "number", "Ese número de celular no es válido en la Argentina. Revisá el código de área y el número."),
+        ("99", "23456789", "number", NOT_IN_SERVICE),
+        ("264", "1234567", "number", NOT_IN_SERVICE),
         ("", "23456789", "area", "Ingresá el código de área (sin el 0)."),
         ("11", "", "number", "Ingresá tu número de celular (sin el 15)."),
         ("11", " - ", "number", "Ingresá tu número de celular (sin el 15)."),

@@ -1,0 +1,125 @@
+"""The account journey in a real browser: registration, logout/login, wrong password, resume, recovery, Mi Perfil."""
+
+from __future__ import annotations
+
+import re
+
+from playwright.sync_api import expect
+
+from tests.e2e.helpers import (
+    code_in, fill_captcha, login, logout, new_person, register_step1, register_step2, register_step3,
+)
+
+
+def register(page, base_url, outbox):
+    person = new_person()
+    register_step1(page, base_url, person)
+    register_step2(page, person)
+    codes = register_step3(page, outbox, person)
+    expect(page).to_have_url(re.compile(r"/suministros/?$"))
+    return person, codes
+
+
+def test_registration_lands_on_mis_suministros(page, base_url, outbox):
+    person, (email_code, sms_code) = register(page, base_url, outbox)
+    expect(page.get_by_role("heading", name="Mis Suministros")).to_be_visible()
+    expect(page.get_by_text("asociar", exact=False).first).to_be_visible()
+    expect(page.get_by_role("button", name="Menú del usuario")).to_contain_text("Ana María Gómez")
+    for item in ("Mis Suministros", "Asociar Suministro", "Trámites Comerciales", "Notificaciones"):
+        expect(page.get_by_role("navigation").get_by_role("link", name=item)).to_be_visible()
+    welcome = outbox.wait_mail(person.email, "Alta de usuario")
+    assert "Ana María Gómez" in welcome["body"]
+    received = "\n".join(page.ws_frames)
+    for secret in (email_code, sms_code, person.password):
+        assert secret not in received, "a secret travelled to the browser"
+
+
+def test_logout_then_login(page, base_url, outbox):
+    person, _ = register(page, base_url, outbox)
+    logout(page)
+    page.goto(base_url + "/suministros")
+    expect(page).to_have_url(re.compile(r"/login/?$"))
+    login(page, base_url, person.dni, person.password)
+    expect(page).to_have_url(re.compile(r"/suministros/?$"))
+    assert person.password not in "\n".join(page.ws_frames)
+
+
+def test_wrong_password_is_generic(page, base_url):
+    login(page, base_url, "20123456", "Clave.Mala99")
+    expect(page.get_by_role("alert").filter(has_text="Documento o contraseña incorrectos.")).to_be_visible()
+    login(page, base_url, "39999991", "Clave.Mala99")
+    expect(page.get_by_role("alert").filter(has_text="Documento o contraseña incorrectos.")).to_be_visible()
+    expect(page).to_have_url(re.compile(r"/login/?$"))
+
+
+def test_bad_input_shows_spanish_message(page, base_url):
+    page.goto(base_url + "/registro")
+    page.get_by_label("Número de documento").fill("30A23456")
+    page.get_by_label("Contraseña", exact=True).fill("corta")
+    page.get_by_label("Repetir contraseña").fill("corta")
+    fill_captcha(page)
+    page.get_by_role("button", name="Registrar Cuenta").click()
+    expect(page.get_by_role("alert").first).to_be_visible()
+    expect(page).to_have_url(re.compile(r"/registro/?$"))
+
+
+def test_resume_half_done_registration(page, base_url, outbox, browser):
+    person = new_person()
+    register_step1(page, base_url, person)
+    other = browser.new_context().new_page()
+    login(other, base_url, person.dni, person.password)
+    expect(other.get_by_role("heading", name="Completá tus datos!")).to_be_visible()
+    register_step2(other, person)
+    logout_free = browser.new_context().new_page()
+    login(logout_free, base_url, person.dni, person.password)
+    expect(logout_free.get_by_label("Código recibido por e-mail")).to_be_visible()
+    register_step3(logout_free, outbox, person)
+    expect(logout_free).to_have_url(re.compile(r"/suministros/?$"))
+
+
+def test_password_recovery(page, base_url, outbox):
+    person, _ = register(page, base_url, outbox)
+    logout(page)
+    page.goto(base_url + "/recuperar")
+    page.get_by_label("Número de documento").fill(person.dni)
+    fill_captcha(page)
+    page.get_by_role("button", name="Enviar código").click()
+    expect(page.get_by_text("Si los datos corresponden a una cuenta")).to_be_visible()
+    code = code_in(outbox.wait_mail(person.email, "código", after=1)["body"])
+    new_password = "Otra.Clave" + person.password[-2:]
+    page.get_by_label("Código recibido").fill(code)
+    page.get_by_label("Contraseña nueva").fill(new_password)
+    page.get_by_label("Repetir contraseña").fill(new_password)
+    page.get_by_role("button", name="Cambiar contraseña").click()
+    expect(page.get_by_text("cambiaste tu contraseña")).to_be_visible()
+    outbox.wait_mail(person.email, "Cambiaste tu contraseña")
+    login(page, base_url, person.dni, new_password)
+    expect(page).to_have_url(re.compile(r"/suministros/?$"))
+
+
+def test_unknown_document_recovery_looks_the_same(page, base_url):
+    page.goto(base_url + "/recuperar")
+    page.get_by_label("Número de documento").fill("39999992")
+    fill_captcha(page)
+    page.get_by_role("button", name="Enviar código").click()
+    expect(page.get_by_text("Si los datos corresponden a una cuenta")).to_be_visible()
+    expect(page.get_by_label("Código recibido")).to_be_visible()
+
+
+def test_email_change_in_mi_perfil(page, base_url, outbox):
+    person, _ = register(page, base_url, outbox)
+    page.get_by_role("button", name="Menú del usuario").click()
+    page.get_by_role("menuitem", name="Mi Perfil").click()
+    expect(page.get_by_role("heading", name="Mi Perfil")).to_be_visible()
+    new_email = "nuevo." + person.email
+    page.get_by_label("E-mail nuevo").fill(new_email)
+    page.locator("#email_current_password").fill(person.password)
+    page.get_by_role("button", name="Enviar código al e-mail nuevo").click()
+    expect(page.get_by_text("Tu e-mail actual sigue valiendo")).to_be_visible()
+    outbox.wait_mail(person.email, "Pedido de cambio de e-mail")
+    code = code_in(outbox.wait_mail(new_email, "código")["body"])
+    page.get_by_label("Código recibido por e-mail").fill(code)
+    page.get_by_role("button", name="Confirmar e-mail").click()
+    expect(page.get_by_text("Listo: actualizamos tu e-mail.")).to_be_visible()
+    expect(page.get_by_text(new_email, exact=True)).to_be_visible()
+    assert code not in "\n".join(page.ws_frames)
