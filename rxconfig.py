@@ -16,5 +16,5 @@ config = rx.Config(
     backend_port=_port,
     cors_allowed_origins=[os.environ.get("AUTOGESTION_BASE_URL", f"http://localhost:{_port}")],
     disable_plugins=[SitemapPlugin],
-    plugins=[rx.plugins.RadixThemesPlugin()],
+    plugins=[rx.plugins.RadixThemesPlugin(theme=rx.theme(accent_color="indigo", radius="large"))],
 )

@@ -41,7 +41,7 @@ def handle_backend_error(exception: Exception):
 
 
 app = rx.App(
-    theme=rx.theme(accent_color="blue", radius="large", scaling="100%"),
+    stylesheets=["/styles.css"],
     api_transformer=build_api(),
     backend_exception_handler=handle_backend_error,
     head_components=[rx.el.meta(name="theme-color", content="#0b4a8b")],

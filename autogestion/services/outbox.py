@@ -54,15 +54,8 @@ class Sender(Protocol):
 
 
 def _db_time(moment: datetime) -> datetime:
-    """moment (naive or aware UTC) in the form the outbox's datetime columns take.
-
-    The project stores naive UTC (autogestion.clock), but SQLModel ≥ 0.0.3x maps a plain ``datetime``
-    field to its UTCDateTime type, which refuses naive values. Following the column keeps this module
-    correct whichever way models.py declares them.
-    """
-    if getattr(OutboxMessage.__table__.c.next_attempt_at.type, "timezone", False):
-        return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
-    return moment.astimezone(timezone.utc).replace(tzinfo=None) if moment.tzinfo else moment
+    """moment as aware UTC (the columns refuse naive values; a naive one given by a caller means UTC)."""
+    return moment.astimezone(timezone.utc) if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
 def _refuse_line_breaks(name: str, value: str) -> None:

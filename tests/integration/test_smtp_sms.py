@@ -31,8 +31,8 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def naive(moment: datetime) -> datetime:
-    return moment.astimezone(timezone.utc).replace(tzinfo=None) if moment.tzinfo else moment
+def as_utc(moment: datetime) -> datetime:
+    return moment.astimezone(timezone.utc) if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
 def maildir_files(path: Path) -> list[Path]:
@@ -236,7 +236,7 @@ async def test_outbox_survives_an_smtp_outage_and_delivers_each_mail_once(engine
     session.expire_all()
     rows = (await session.exec(select(OutboxMessage).order_by(OutboxMessage.id))).all()
     assert [(r.status, r.attempts) for r in rows] == [(OutboxStatus.PENDING, 1)] * 3
-    assert all(naive(r.next_attempt_at) > t0 for r in rows)
+    assert all(as_utc(r.next_attempt_at) > as_utc(t0) for r in rows)
     assert all(r.last_error for r in rows)
 
     controller = start_sink("127.0.0.1", port, maildir)

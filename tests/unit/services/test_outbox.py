@@ -34,11 +34,11 @@ class FakeSender:
         self.sent.append(msg)
 
 
-def naive(moment: datetime | None) -> datetime | None:
-    """Naive UTC, whether the columns hand back naive or aware values (see outbox._db_time)."""
-    if moment is None or moment.tzinfo is None:
+def as_utc(moment: datetime | None) -> datetime | None:
+    """Aware UTC (columns hand back aware values; a naive one means UTC)."""
+    if moment is None or moment.tzinfo is not None:
         return moment
-    return moment.astimezone(timezone.utc).replace(tzinfo=None)
+    return moment.replace(tzinfo=timezone.utc)
 
 
 @pytest.fixture
@@ -101,7 +101,7 @@ async def test_two_failures_then_success_delivers_exactly_once_with_backoff(sess
 
     assert await run(t0) == 0
     [row] = await _rows(session)
-    assert (row.status, row.attempts, naive(row.next_attempt_at), row.claimed_until) == (
+    assert (row.status, row.attempts, as_utc(row.next_attempt_at), row.claimed_until) == (
         OutboxStatus.PENDING, 1, t0 + timedelta(minutes=1), None
     )
     assert row.last_error == "ConnectionError: mail server down"
@@ -112,13 +112,13 @@ async def test_two_failures_then_success_delivers_exactly_once_with_backoff(sess
     t1 = t0 + timedelta(minutes=1)
     assert await run(t1) == 0
     [row] = await _rows(session)
-    assert (row.attempts, naive(row.next_attempt_at)) == (2, t1 + timedelta(minutes=5))
+    assert (row.attempts, as_utc(row.next_attempt_at)) == (2, t1 + timedelta(minutes=5))
 
     t2 = t1 + timedelta(minutes=5)
     assert await run(t2) == 1
     assert await run(t2 + timedelta(days=1)) == 0
     [row] = await _rows(session)
-    assert (row.status, naive(row.sent_at), row.attempts, row.last_error) == (OutboxStatus.SENT, t2, 2, "")
+    assert (row.status, as_utc(row.sent_at), row.attempts, row.last_error) == (OutboxStatus.SENT, t2, 2, "")
     assert mailer.calls == 3 and len(mailer.sent) == 1
 
 
@@ -134,8 +134,8 @@ async def test_five_failures_abandon_the_message(session, factory):
         assert row.attempts == attempt
         if attempt < 5:
             assert row.status == OutboxStatus.PENDING
-            assert naive(row.next_attempt_at) == at + BACKOFF[attempt - 1]
-            at = naive(row.next_attempt_at)
+            assert as_utc(row.next_attempt_at) == at + BACKOFF[attempt - 1]
+            at = as_utc(row.next_attempt_at)
     assert row.status == OutboxStatus.ABANDONED
     assert row.sent_at is None and row.claimed_until is None
 
@@ -182,7 +182,7 @@ async def test_crash_after_send_resends_with_the_same_message_id(session, factor
     with pytest.raises(asyncio.CancelledError):
         await deliver_due(session_factory=factory, mailer=CrashAfterSend(), sms_sender=FakeSender(), now=t0)
     [stored] = await _rows(session)
-    assert stored.status == OutboxStatus.PENDING and naive(stored.claimed_until) == t0 + timedelta(minutes=2)
+    assert stored.status == OutboxStatus.PENDING and as_utc(stored.claimed_until) == t0 + timedelta(minutes=2)
 
     mailer = FakeSender()
     assert await deliver_due(session_factory=factory, mailer=mailer, sms_sender=FakeSender(), now=t0 + timedelta(minutes=1)) == 0
