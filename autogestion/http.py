@@ -16,6 +16,7 @@ from starlette.responses import FileResponse, JSONResponse, PlainTextResponse, R
 from starlette.routing import Route
 
 from autogestion.clock import utcnow
+from autogestion.config import get_settings
 from autogestion.db import get_engine, session_scope
 from autogestion.services import sessions
 from autogestion.services.documents import open_document_for_user, verify_link
@@ -83,5 +84,46 @@ async def download(request: Request) -> Response:
     return denied
 
 
+def _same_origin(request: Request) -> bool:
+    # The session endpoints change state: refuse cross-site callers (the cookie is SameSite=Strict too).
+    origin = request.headers.get("origin")
+    return origin is None or origin == get_settings().base_url or origin == f"{request.url.scheme}://{request.url.netloc}"
+
+
+async def open_session(request: Request) -> Response:
+    """Redeem this tab's login claim: mint the session and set it as an HttpOnly cookie."""
+    if not _same_origin(request):
+        return PlainTextResponse("Origen no permitido.", status_code=403)
+    async with session_scope() as db:
+        minted = await sessions.redeem_claim(db, client_token=request.headers.get("x-client-token", ""), now=utcnow())
+    if minted is None:
+        return JSONResponse({"ok": False}, status_code=401, headers={"Cache-Control": "no-store"})
+    token, _kind = minted
+    response = JSONResponse({"ok": True}, headers={"Cache-Control": "no-store"})
+    response.set_cookie(
+        SESSION_COOKIE, token, max_age=int(sessions.ABSOLUTE_TIMEOUT.total_seconds()), path="/", httponly=True,
+        samesite="strict", secure=get_settings().base_url.startswith("https://"),
+    )
+    return response
+
+
+async def close_session(request: Request) -> Response:
+    """Logout's second half: revoke (again, idempotent) and clear the cookie."""
+    if not _same_origin(request):
+        return PlainTextResponse("Origen no permitido.", status_code=403)
+    token = request.cookies.get(SESSION_COOKIE, "")
+    if token:
+        async with session_scope() as db:
+            await sessions.revoke_session(db, token=token, now=utcnow())
+    response = JSONResponse({"ok": True}, headers={"Cache-Control": "no-store"})
+    response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="strict")
+    return response
+
+
 def build_api() -> Starlette:
-    return Starlette(routes=[Route("/api/health", health), Route(FILE_ROUTE, download)])
+    return Starlette(routes=[
+        Route("/api/health", health),
+        Route("/api/sesion", open_session, methods=["POST"]),
+        Route("/api/sesion", close_session, methods=["DELETE"]),
+        Route(FILE_ROUTE, download),
+    ])

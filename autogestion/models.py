@@ -95,6 +95,24 @@ class AuthSession(SQLModel, table=True):
     revoked_at: datetime | None = None
 
 
+class LoginClaim(SQLModel, table=True):
+    """A login waiting for its browser to fetch the HttpOnly session cookie (60 s, single use).
+
+    The session token itself is minted only when the claim is redeemed over HTTP, so it never travels
+    in a websocket message.
+    """
+
+    __tablename__ = "login_claims"
+
+    id: int | None = Field(default=None, primary_key=True)
+    client_hash: str = Field(max_length=64, index=True)
+    user_id: int
+    kind: str = Field(default="customer", max_length=10)
+    created_at: datetime
+    expires_at: datetime
+    used_at: datetime | None = None
+
+
 class Captcha(SQLModel, table=True):
     __tablename__ = "captchas"
 

@@ -70,8 +70,11 @@ def field(
     )
 
 
-def select_field(label: str, name: str, options: list[tuple[str, str]], *, error: rx.Var, default: str = "") -> rx.Component:
+def select_field(
+    label: str, name: str, options: list[tuple[str, str]], *, error: rx.Var, default: str = "", on_change=None
+) -> rx.Component:
     """A native <select> with a visible label (native selects are the most usable on phones)."""
+    extra = {"on_change": on_change} if on_change is not None else {}
     return rx.vstack(
         rx.el.label(label, html_for=name, font_weight="600", font_size="0.95em"),
         rx.el.select(
@@ -79,6 +82,7 @@ def select_field(label: str, name: str, options: list[tuple[str, str]], *, error
             id=name,
             name=name,
             default_value=default or options[0][0],
+            **extra,
             style={
                 "width": "100%", "height": "40px", "border": "1px solid #c9d2dc", "border_radius": "8px",
                 "padding": "0 10px", "background": "white", "font_size": "16px",

@@ -8,11 +8,12 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
 
-from autogestion.models import AuthSession
+from autogestion.models import AuthSession, LoginClaim
 
 IDLE_TIMEOUT = timedelta(minutes=30)
 ABSOLUTE_TIMEOUT = timedelta(hours=12)
 _TOUCH_EVERY = timedelta(seconds=30)
+CLAIM_TTL = timedelta(seconds=60)
 
 
 def token_hash(token: str) -> str:
@@ -60,3 +61,37 @@ async def revoke_all(session, *, user_id: int, now: datetime, keep_token: str | 
     if keep_token:
         stmt = stmt.where(AuthSession.token_hash != token_hash(keep_token))
     await session.execute(stmt.values(revoked_at=now))
+
+
+async def create_claim(session, *, client_token: str, user_id: int, kind: str = "customer", now: datetime) -> None:
+    """Remember that the browser tab holding client_token has just logged in as user_id."""
+    if not isinstance(client_token, str) or not client_token:
+        raise ValueError("a login claim needs the client's token")
+    await session.execute(
+        update(LoginClaim).where(LoginClaim.client_hash == token_hash(client_token), LoginClaim.used_at.is_(None))
+        .values(used_at=now)
+    )
+    session.add(LoginClaim(client_hash=token_hash(client_token), user_id=user_id, kind=kind, created_at=now,
+                           expires_at=now + CLAIM_TTL))
+
+
+async def redeem_claim(session, *, client_token: str, now: datetime) -> tuple[str, str] | None:
+    """Consume the tab's pending claim and mint its session: (token, kind), or None."""
+    if not isinstance(client_token, str) or not 8 <= len(client_token) <= 100:
+        return None
+    claim = (
+        await session.execute(
+            select(LoginClaim).where(LoginClaim.client_hash == token_hash(client_token), LoginClaim.used_at.is_(None),
+                                     LoginClaim.expires_at > now)
+            .order_by(LoginClaim.id.desc()).limit(1)
+        )
+    ).scalar_one_or_none()
+    if claim is None:
+        return None
+    consumed = await session.execute(
+        update(LoginClaim).where(LoginClaim.id == claim.id, LoginClaim.used_at.is_(None)).values(used_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if consumed.rowcount != 1:
+        return None
+    return await create_session(session, user_id=claim.user_id, kind=claim.kind, now=now), claim.kind

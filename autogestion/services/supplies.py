@@ -627,6 +627,33 @@ async def quiz_attempts_left(*, session, user_id: int, supply_number: object, no
 
 # --- Asociar Suministro: steps 3–5 ----------------------------------------------------------------
 
+async def is_holder_of(*, session, user_id: int, supply_number: object) -> bool:
+    """Whether the user's document is the supply holder's, i.e. linking it needs no poder.
+
+    The same rule link_supply applies (document type and number equal the holder's), so the page asks for
+    a poder exactly when linking would require one.
+
+    Args:
+        session: An open session.
+        user_id: The logged-in user.
+        supply_number: The supply being linked.
+
+    Returns:
+        True for the holder, False for anyone else (an apoderado).
+
+    Raises:
+        ValidationError: A malformed number.
+        AuthError: The user is not an active account.
+        NotFound: No such supply.
+    """
+    number = normalize_supply_number(supply_number)
+    user = await _active_user(session, user_id)
+    supply = await session.get(Supply, number)
+    if supply is None:
+        raise NotFound(SUPPLY_NOT_FOUND, field="supply_number")
+    return _is_holder(user, supply)
+
+
 async def _usable_document(session, *, user_id: int, document_id: object, kind: str, missing: str) -> Document:
     if not isinstance(document_id, str) or not re.fullmatch(r"[0-9a-f]{32}", document_id):
         raise ValidationError(missing, field=kind)

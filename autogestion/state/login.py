@@ -56,7 +56,6 @@ class LoginState(rx.State):
             self.errors, self.form_error = place(FIELDS, exc) if exc.field == "captcha" else (clean(FIELDS), exc.message)
             return
         session = await self.get_state(SessionState)
-        await session.start(result.user_id)
         if result.status == UserStatus.ACTIVE and result.dni_status == DniStatus.NOT_LEGIBLE:
-            return rx.redirect(routes.PERFIL)
-        return rx.redirect(step_for(result.status))
+            return await session.start(result.user_id, routes.PERFIL)
+        return await session.start(result.user_id, step_for(result.status))

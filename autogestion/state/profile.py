@@ -116,7 +116,7 @@ class ProfileState(rx.State):
                 await accounts.change_password(
                     db, user_id=user_id, current_password=text(form, "current_password"),
                     new_password=text(form, "new_password"), new_password2=text(form, "new_password2"),
-                    keep_token=session.auth_token, now=utcnow(),
+                    keep_token=session.cookie_token(), now=utcnow(),
                 )
         except DomainError as exc:
             self.password_errors, self.error = place(PASSWORD, exc)

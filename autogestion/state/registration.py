@@ -9,8 +9,17 @@ from autogestion.clock import utcnow
 from autogestion.db import session_scope
 from autogestion.models import UserStatus
 from autogestion.services import accounts
-from autogestion.services.errors import DomainError
-from autogestion.services.validation import mask_email, mask_phone, password_checks
+from autogestion.services.errors import DomainError, ValidationError
+from autogestion.services.validation import (
+    mask_email,
+    mask_phone,
+    normalize_document,
+    normalize_email,
+    normalize_mobile,
+    normalize_name,
+    password_checks,
+    validate_password,
+)
 from autogestion.state.captcha import CaptchaState
 from autogestion.state.forms import clean, place, text
 from autogestion.state.session import SessionState, step_for
@@ -35,8 +44,10 @@ class RegistroState(rx.State):
     """Step 1: document, password, captcha."""
 
     errors: dict[str, str] = clean(STEP1)
+    oks: dict[str, bool] = dict.fromkeys(STEP1, False)
     form_error: str = ""
     rules: list[tuple[str, bool]] = [(label, False) for label, _ in password_checks("")]
+    _doc_type: str = "DNI"
 
     @rx.event
     async def load(self):
@@ -48,14 +59,37 @@ class RegistroState(rx.State):
         captcha = await self.get_state(CaptchaState)
         await captcha.refresh()
 
+    def _mark(self, name: str, check) -> None:
+        try:
+            check()
+        except ValidationError as exc:
+            self.errors = {**self.errors, name: exc.message}
+            self.oks = {**self.oks, name: False}
+            return
+        self.errors = {**self.errors, name: ""}
+        self.oks = {**self.oks, name: True}
+
+    @rx.event
+    def set_doc_type(self, value: str):
+        self._doc_type = value if isinstance(value, str) else ""
+
+    @rx.event
+    def check_document(self, value: str):
+        """✓/✗ beside the document as soon as the field is left (format only: no lookup)."""
+        if isinstance(value, str) and value:
+            self._mark("doc_number", lambda: normalize_document(self._doc_type, value))
+
     @rx.event
     def check_password(self, value: str):
-        """Live checklist of the manual's password rules (the password itself is not kept)."""
-        self.rules = password_checks(value if isinstance(value, str) else "")
+        """Live checklist of the manual's password rules and ✓/✗ (the password itself is not kept)."""
+        value = value if isinstance(value, str) else ""
+        self.rules = password_checks(value)
+        if value:
+            self._mark("password", lambda: validate_password(value))
 
     @rx.event
     async def submit(self, form: dict):
-        self.errors, self.form_error = clean(STEP1), ""
+        self.errors, self.form_error, self.oks = clean(STEP1), "", dict.fromkeys(STEP1, False)
         captcha = await self.get_state(CaptchaState)
         try:
             await captcha.consume(form.get("captcha") if isinstance(form, dict) else "")
@@ -68,15 +102,25 @@ class RegistroState(rx.State):
             self.errors, self.form_error = place(STEP1, exc)
             return
         session = await self.get_state(SessionState)
-        await session.start(user_id)
-        return rx.redirect(routes.REGISTRO_DATOS)
+        return await session.start(user_id, routes.REGISTRO_DATOS)
+
+
+def _area_only(area: str) -> None:
+    # Without the number yet, only the área's own rules can be judged.
+    if not area.isascii() or not area.isdigit() or not 2 <= len(area) <= 4:
+        raise ValidationError("El código de área tiene entre 2 y 4 dígitos.", field="area")
+    if area.startswith("0"):
+        raise ValidationError("Ingresá el código de área sin el 0 inicial.", field="area")
 
 
 class DatosState(rx.State):
     """Step 2: names, e-mail, mobile."""
 
     errors: dict[str, str] = clean(STEP2)
+    oks: dict[str, bool] = dict.fromkeys(STEP2, False)
     form_error: str = ""
+    _area: str = ""
+    _number: str = ""
     first_names: str = ""
     last_names: str = ""
     email: str = ""
@@ -92,8 +136,38 @@ class DatosState(rx.State):
         self.first_names, self.last_names, self.email = user.first_names, user.last_names, user.email
 
     @rx.event
+    def check(self, name: str, value: str):
+        """✓/✗ beside a field when it is left (syntax only; uniqueness is told on Continuar)."""
+        if name not in STEP2 or not isinstance(value, str) or not value or len(value) > 300:
+            return
+        if name == "area":
+            self._area = value
+        if name == "number":
+            self._number = value
+        other = self._number if name == "area" else self._area
+        checks = {
+            "first_names": lambda: normalize_name(value, field="first_names"),
+            "last_names": lambda: normalize_name(value, field="last_names"),
+            "email": lambda: normalize_email(value),
+            "area": lambda: normalize_mobile(value, other) if other else _area_only(value),
+            "number": lambda: normalize_mobile(other, value),
+        }
+        try:
+            checks[name]()
+        except ValidationError as exc:
+            target = exc.field if exc.field in STEP2 else name
+            self.errors = {**self.errors, target: exc.message}
+            self.oks = {**self.oks, target: False}
+            return
+        self.errors = {**self.errors, name: ""}
+        self.oks = {**self.oks, name: True}
+        if name in ("area", "number") and other:
+            self.errors = {**self.errors, "area": "", "number": ""}
+            self.oks = {**self.oks, "area": True, "number": True}
+
+    @rx.event
     async def submit(self, form: dict):
-        self.errors, self.form_error = clean(STEP2), ""
+        self.errors, self.form_error, self.oks = clean(STEP2), "", dict.fromkeys(STEP2, False)
         user_id, redirect = await _pending_viewer(self, (UserStatus.PENDING_DATA, UserStatus.PENDING_CODES))
         if redirect:
             return redirect

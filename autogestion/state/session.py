@@ -1,12 +1,17 @@
-"""The login session seen from Reflex: an opaque id in a cookie, resolved on the server at every event.
+"""The login session seen from Reflex: an HttpOnly cookie, resolved on the server at every event.
 
-The cookie is client-settable, so it holds nothing but a random id; who the user is always comes from
-the server-side session row (which also survives Reflex's per-tab token changing on reconnects).
+At login the handler only records a claim for this browser tab; the page then POSTs to /api/sesion,
+which mints the session and sets the cookie `ag_sid` (HttpOnly, SameSite=Strict), and reloads. The
+session token therefore never travels in a websocket message and scripts cannot read it. Every event
+reads the cookie from the websocket handshake headers and resolves it against the server-side
+session row, so losing Reflex's per-tab state on a reconnect is harmless.
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
+from http.cookies import SimpleCookie
 
 import reflex as rx
 
@@ -16,7 +21,8 @@ from autogestion.db import session_scope
 from autogestion.models import DniStatus, UserStatus
 from autogestion.services import accounts, sessions
 
-SESSION_MAX_AGE = 12 * 3600
+SESSION_COOKIE = "ag_sid"
+SESSION_API = "/api/sesion"
 
 
 @dataclass(frozen=True)
@@ -25,16 +31,34 @@ class Viewer:
     status: str
 
 
-class SessionState(rx.State):
-    """Who is looking: the cookie id plus display-only facts (name, DNI review banner)."""
+def _go(target: str, method: str) -> rx.event.EventSpec:
+    """Script: call the session endpoint (cookie set or cleared over HTTP), then load target."""
+    return rx.call_script(
+        f"fetch({json.dumps(SESSION_API)}, {{method: {json.dumps(method)}, credentials: 'same-origin', "
+        f"headers: {{'X-Client-Token': window.sessionStorage.getItem('token') || ''}}}})"
+        f".finally(() => window.location.assign({json.dumps(target)}))"
+    )
 
-    auth_token: str = rx.Cookie("", name="ag_sid", path="/", max_age=SESSION_MAX_AGE, same_site="strict")
+
+class SessionState(rx.State):
+    """Who is looking: display-only facts (name, DNI review banner); the credential stays in the cookie."""
+
     user_name: str = ""
     dni_status: str = ""
 
+    def cookie_token(self) -> str:
+        """The session id from the HttpOnly cookie sent with the websocket handshake."""
+        raw = self.router.headers.cookie or ""
+        try:
+            jar = SimpleCookie(raw)
+        except Exception:
+            return ""
+        morsel = jar.get(SESSION_COOKIE)
+        return morsel.value if morsel else ""
+
     async def viewer(self) -> Viewer | None:
         """The authenticated account behind the cookie, or None (and the display vars cleared)."""
-        token = self.auth_token
+        token = self.cookie_token()
         if not token:
             self._clear()
             return None
@@ -53,26 +77,24 @@ class SessionState(rx.State):
         self.user_name = ""
         self.dni_status = ""
 
-    async def start(self, user_id: int) -> None:
-        """Log user_id in: a brand-new server-side session (never reuse an earlier id)."""
-        if self.auth_token:
-            await self.end()
+    async def start(self, user_id: int, target: str) -> rx.event.EventSpec:
+        """Log user_id in and go to target: a claim now, a brand-new session when the browser redeems it."""
+        old = self.cookie_token()
         async with session_scope() as db:
-            self.auth_token = await sessions.create_session(db, user_id=user_id, now=utcnow())
-
-    async def end(self) -> None:
-        """Revoke the session on the server and forget the cookie."""
-        if self.auth_token:
-            async with session_scope() as db:
-                await sessions.revoke_session(db, token=self.auth_token, now=utcnow())
-        self.auth_token = ""
-        self._clear()
+            if old:  # never keep a session id from before the login
+                await sessions.revoke_session(db, token=old, now=utcnow())
+            await sessions.create_claim(db, client_token=self.router.session.client_token, user_id=user_id, now=utcnow())
+        return _go(target, "POST")
 
     @rx.event
     async def logout(self):
-        """"Salir" in the user menu."""
-        await self.end()
-        return rx.redirect(routes.LOGIN)
+        """"Salir" in the user menu: the session ends on the server, then the cookie is cleared."""
+        token = self.cookie_token()
+        if token:
+            async with session_scope() as db:
+                await sessions.revoke_session(db, token=token, now=utcnow())
+        self._clear()
+        return _go(routes.LOGIN, "DELETE")
 
 
 def step_for(status: str) -> str:

@@ -41,7 +41,11 @@ def test_logout_then_login(page, base_url, outbox):
     expect(page).to_have_url(re.compile(r"/login/?$"))
     login(page, base_url, person.dni, person.password)
     expect(page).to_have_url(re.compile(r"/suministros/?$"))
-    assert person.password not in "\n".join(page.ws_frames)
+    [cookie] = [c for c in page.context.cookies() if c["name"] == "ag_sid"]
+    assert cookie["httpOnly"] and cookie["sameSite"] == "Strict"
+    received = "\n".join(page.ws_frames)
+    assert person.password not in received and cookie["value"] not in received
+    assert page.evaluate("document.cookie").find("ag_sid") == -1  # scripts cannot read the session
 
 
 def test_wrong_password_is_generic(page, base_url):

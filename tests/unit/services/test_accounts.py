@@ -309,3 +309,14 @@ async def test_session_idle_and_absolute_timeouts(session):
     assert await sessions.resolve_session(session, token="forged-token-" + "x" * 30, now=T0) is None
     rows = (await session.execute(select(AuthSession.token_hash))).scalars().all()
     assert token not in rows
+
+
+async def test_login_claim_is_single_use_and_short_lived(session):
+    user_id = await active_user(session)
+    await sessions.create_claim(session, client_token="tab-token-1234", user_id=user_id, now=T0)
+    assert await sessions.redeem_claim(session, client_token="other-tab-123", now=T0) is None
+    token, kind = await sessions.redeem_claim(session, client_token="tab-token-1234", now=T0)
+    assert kind == "customer" and await sessions.resolve_session(session, token=token, now=T0) == user_id
+    assert await sessions.redeem_claim(session, client_token="tab-token-1234", now=T0) is None  # replay
+    await sessions.create_claim(session, client_token="tab-token-1234", user_id=user_id, now=T0)
+    assert await sessions.redeem_claim(session, client_token="tab-token-1234", now=T0 + timedelta(seconds=61)) is None

@@ -720,3 +720,21 @@ async def test_a_validated_apoderado_sees_the_holders_document(session, juan, tm
     assert (row.holder_document, row.link_status_label) == ("DNI 27345678", "Validado")
     detail = await get_supply_detail(session=session, user_id=juan.id, supply_number=MARIA_SUPPLY)
     assert detail.procedures_enabled
+
+
+# --- holder or apoderado ---------------------------------------------------------------------------
+
+async def test_is_holder_of_compares_the_users_document_with_the_holders(session, juan, maria):
+    assert await supplies.is_holder_of(session=session, user_id=juan.id, supply_number=JUAN_SUPPLY) is True
+    assert await supplies.is_holder_of(session=session, user_id=juan.id, supply_number=MARIA_SUPPLY) is False
+    assert await supplies.is_holder_of(session=session, user_id=maria.id, supply_number=MARIA_SUPPLY) is True
+
+
+async def test_is_holder_of_refuses_unknown_or_malformed_numbers_and_inactive_users(session, juan, demo):
+    with pytest.raises(NotFound):
+        await supplies.is_holder_of(session=session, user_id=juan.id, supply_number="1999999999")
+    with pytest.raises(ValidationError):
+        await supplies.is_holder_of(session=session, user_id=juan.id, supply_number="2000A80655")
+    pending = await make_user(session, "31222333", "Rosa", "Díaz", status=UserStatus.PENDING_CODES)
+    with pytest.raises(AuthError):
+        await supplies.is_holder_of(session=session, user_id=pending.id, supply_number=JUAN_SUPPLY)

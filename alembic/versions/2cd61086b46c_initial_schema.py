@@ -1,15 +1,15 @@
 """initial schema
 
-Revision ID: 185553c899b8
+Revision ID: 2cd61086b46c
 Revises: 
-Create Date: 2026-11-28 07:22:50.065313
+Create Date: 2026-11-28 07:44:03.453703
 """
 from alembic import op
 import sqlalchemy as sa
 import sqlmodel
 
 
-revision = '185553c899b8'
+revision = '2cd61086b46c'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -57,6 +57,19 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('documents', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_documents_user_id'), ['user_id'], unique=False)
+
+    op.create_table('login_claims',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('client_hash', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('kind', sqlmodel.sql.sqltypes.AutoString(length=10), nullable=False),
+    sa.Column('created_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    sa.Column('expires_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    sa.Column('used_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('login_claims', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_login_claims_client_hash'), ['client_hash'], unique=False)
 
     op.create_table('outbox',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -237,6 +250,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_outbox_next_attempt_at'))
 
     op.drop_table('outbox')
+    with op.batch_alter_table('login_claims', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_login_claims_client_hash'))
+
+    op.drop_table('login_claims')
     with op.batch_alter_table('documents', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_documents_user_id'))
 

@@ -1,0 +1,88 @@
+"""Tables that stay usable on a phone: a real table from 768 px up, one card per row below, plus status badges."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import reflex as rx
+
+from autogestion.components.theme import CARD, MUTED, PRIMARY_DARK
+
+# Radix breakpoints: [initial, xs ≥ 30em, sm ≥ 48em, …]; the table needs about 48em, so cards below that.
+TABLE_DISPLAY = ["none", "none", "block"]
+CARDS_DISPLAY = ["flex", "flex", "none"]
+
+LINK_STATUS_COLORS = (("pendiente", "amber"), ("validado", "green"), ("rechazado", "red"), "gray")
+INVOICE_STATUS_COLORS = (("pagada", "green"), ("impaga", "amber"), ("vencida", "red"), "gray")
+
+
+def status_badge(status: rx.Var, label: rx.Var, colors: tuple) -> rx.Component:
+    """A coloured badge: the label as text, the colour from the status code (never colour alone)."""
+    return rx.badge(label, color_scheme=rx.match(status, *colors), variant="soft", size="2", radius="full",
+                    white_space="nowrap")
+
+
+def header_cell(text: str, align: str = "left") -> rx.Component:
+    return rx.table.column_header_cell(
+        text, white_space="nowrap", color=MUTED, font_size="0.78em", letter_spacing="0.04em", text_align=align,
+    )
+
+
+def data_table(
+    headers: list[str | tuple[str, str]],
+    rows: rx.Var,
+    render_row: Callable[[rx.Var], rx.Component],
+    *,
+    label: str,
+) -> rx.Component:
+    """A white card holding a table that scrolls sideways inside itself if the screen is narrower than it.
+
+    Args:
+        headers: Column titles; (title, "right") to right-align a column.
+        rows: The list var.
+        render_row: Builds one rx.table.row from an item var.
+        label: Accessible name of the table.
+    """
+    cells = [header_cell(*h) if isinstance(h, tuple) else header_cell(h) for h in headers]
+    return rx.box(
+        rx.table.root(
+            rx.table.header(rx.table.row(*cells, background="#f6f8fb")),
+            rx.table.body(rx.foreach(rows, render_row)),
+            variant="ghost",
+            size="2",
+            width="100%",
+            aria_label=label,
+        ),
+        overflow_x="auto",
+        width="100%",
+        background="white",
+        border_radius="14px",
+        box_shadow=CARD["box_shadow"],
+        display=TABLE_DISPLAY,
+    )
+
+
+def card_list(rows: rx.Var, render_card: Callable[[rx.Var], rx.Component]) -> rx.Component:
+    """One card per row, for phones."""
+    return rx.vstack(rx.foreach(rows, render_card), spacing="3", width="100%", display=CARDS_DISPLAY)
+
+
+def card(*children: rx.Component) -> rx.Component:
+    return rx.vstack(*children, spacing="2", width="100%", align="stretch", background="white", border_radius="14px",
+                     box_shadow=CARD["box_shadow"], padding="1em")
+
+
+def card_row(label: str, value) -> rx.Component:
+    """A "label ........ value" line inside a card."""
+    return rx.hstack(
+        rx.text(label, color=MUTED, font_size="0.85em"),
+        rx.spacer(),
+        rx.text(value, font_weight="500", font_size="0.92em", text_align="right"),
+        align="center",
+        width="100%",
+        spacing="3",
+    )
+
+
+def card_title(*children) -> rx.Component:
+    return rx.hstack(*children, align="center", justify="between", width="100%", wrap="wrap", color=PRIMARY_DARK)
