@@ -80,7 +80,13 @@ def nav() -> rx.Component:
     return rx.hstack(
         *[
             rx.link(
-                rx.hstack(rx.icon(icon, size=16), rx.text(label, white_space="nowrap"), spacing="1", align="center"),
+                rx.hstack(
+                    rx.icon(icon, size=16),
+                    rx.text(label, white_space="nowrap"),
+                    rx.cond(SessionState.unread > 0, rx.badge(SessionState.unread, color_scheme="amber", radius="full"))
+                    if href == routes.NOTIFICACIONES else rx.fragment(),
+                    spacing="1", align="center",
+                ),
                 href=href,
                 color=PRIMARY_DARK,
                 font_weight="600",

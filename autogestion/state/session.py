@@ -19,7 +19,7 @@ from autogestion import routes
 from autogestion.clock import utcnow
 from autogestion.db import session_scope
 from autogestion.models import DniStatus, UserStatus
-from autogestion.services import accounts, sessions
+from autogestion.services import accounts, notifications, sessions
 
 SESSION_COOKIE = "ag_sid"
 SESSION_API = "/api/sesion"
@@ -45,6 +45,7 @@ class SessionState(rx.State):
 
     user_name: str = ""
     dni_status: str = ""
+    unread: int = 0
 
     def cookie_token(self) -> str:
         """The session id from the HttpOnly cookie sent with the websocket handshake."""
@@ -69,6 +70,7 @@ class SessionState(rx.State):
                 return None
             user = await accounts.get_user_public(db, user_id=user_id)
             status = await accounts.registration_status(db, user_id=user_id)
+            self.unread = await notifications.unread_count(db, user_id=user_id)
         self.user_name = user.full_name or user.doc_number
         self.dni_status = user.dni_status
         return Viewer(user_id=user_id, status=status)
@@ -76,6 +78,7 @@ class SessionState(rx.State):
     def _clear(self) -> None:
         self.user_name = ""
         self.dni_status = ""
+        self.unread = 0
 
     async def start(self, user_id: int, target: str) -> rx.event.EventSpec:
         """Log user_id in and go to target: a claim now, a brand-new session when the browser redeems it."""
