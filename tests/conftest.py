@@ -87,3 +87,9 @@ async def session(engine):
     factory = async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
     async with factory() as s:
         yield s
+
+
+def pytest_collection_modifyitems(session, config, items):
+    """Browser tests last: Playwright's sync API keeps an event loop running in the main thread for the
+    rest of the session, which async tests after it could not share."""
+    items.sort(key=lambda item: "/tests/e2e/" in str(item.fspath).replace("\\", "/"))
