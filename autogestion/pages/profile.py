@@ -26,6 +26,43 @@ def _card(title: str, *children) -> rx.Component:
     return rx.vstack(rx.heading(title, size="4", color=PRIMARY_DARK), *children, spacing="3", style=CARD, align="start")
 
 
+def _dni_card() -> rx.Component:
+    return _card(
+        "Foto del frente del DNI",
+        rx.cond(
+            ProfileState.dni_status == "no_legible",
+            rx.callout("Un operador analizó tu DNI como NO LEGIBLE. Cargá una foto nueva y LEGIBLE del FRENTE de tu DNI "
+                       "para seguir usando el portal.", icon="triangle-alert", color_scheme="red", width="100%"),
+        ),
+        rx.hstack(
+            rx.text(rx.match(ProfileState.dni_status, *DNI_LABELS.items(), ""), color=MUTED),
+            rx.cond(ProfileState.dni_on_file,
+                    rx.button(rx.icon("eye", size=16), "Ver", variant="soft", size="2", on_click=ProfileState.view_dni,
+                              aria_label="Ver foto del DNI")),
+            align="center", wrap="wrap", width="100%",
+        ),
+        rx.upload(
+            rx.vstack(
+                rx.icon("cloud-upload", size=26, color=PRIMARY_DARK),
+                rx.button(rx.icon("paperclip", size=16), "Cargar foto nueva del DNI", type="button", variant="soft"),
+                rx.text("JPEG o PNG, hasta 10 MB, que se lean bien los datos del frente.", color=MUTED, font_size="0.8em",
+                        text_align="center"),
+                align="center", spacing="2",
+            ),
+            id="perfil_dni_upload",
+            accept={"image/jpeg": [".jpg", ".jpeg"], "image/png": [".png"]},
+            multiple=False, max_files=1, max_size=10 * 1024 * 1024,
+            on_drop=ProfileState.upload_dni(rx.upload_files(upload_id="perfil_dni_upload")),
+            on_drop_rejected=ProfileState.dni_rejected,
+            border="2px dashed #b8c6d6", border_radius="12px", padding="1em", width="100%", background="#f8fafd",
+            cursor="pointer",
+        ),
+        rx.cond(ProfileState.dni_error != "", rx.text(ProfileState.dni_error, color="#c62828", font_size="0.85em", role="alert")),
+        rx.cond(ProfileState.dni_ok, rx.hstack(rx.icon("circle-check", color="#1a7f37", size=18),
+                                              rx.text("Foto recibida", color="#1a7f37"), align="center")),
+    )
+
+
 def _email_card() -> rx.Component:
     e = ProfileState.email_errors
     return _card(
@@ -125,6 +162,6 @@ def perfil() -> rx.Component:
             _row("Celular", ProfileState.phone),
             _row("Foto del DNI", rx.match(ProfileState.dni_status, *DNI_LABELS.items(), "")),
         ),
-        rx.grid(_email_card(), _phone_card(), _password_card(), columns=rx.breakpoints(initial="1", md="2"), spacing="4",
+        rx.grid(_dni_card(), _email_card(), _phone_card(), _password_card(), columns=rx.breakpoints(initial="1", md="2"), spacing="4",
                 width="100%"),
     )

@@ -280,6 +280,11 @@ async def get_user_public(session, *, user_id: int) -> UserPublic:
     return UserPublic.from_user(await _get_user(session, user_id))
 
 
+async def dni_document_id(session, *, user_id: int) -> str | None:
+    """The id of the DNI photo on file, if any (to sign a **Ver** link for its owner)."""
+    return (await _get_user(session, user_id)).dni_document_id
+
+
 async def registration_status(session, *, user_id: int) -> str:
     """The account's UserStatus (to resume a half-done registration at its step)."""
     return (await _get_user(session, user_id)).status

@@ -322,3 +322,17 @@ def verify_link(token: object, *, now: float | None = None) -> tuple[str, str, i
     if kind not in LINK_KINDS or (now if now is not None else time.time()) >= expiry:
         raise invalid
     return kind, object_id, user
+
+
+async def set_profile_dni(*, session, user_id: int, document_id: object) -> DocumentPublic:
+    """Make an uploaded DNI photo the one on file (Mi Perfil), back to "en análisis" for an operator.
+
+    Used when an operator judged the previous photo NO LEGIBLE, or the customer wants to replace it.
+    """
+    row = await get_owned_document(session=session, user_id=user_id, document_id=document_id, kind="dni")
+    user = await session.get(User, user_id)
+    if user is None:
+        raise NotFound("No encontramos la cuenta.")
+    user.dni_document_id = row.id
+    user.dni_status = DniStatus.IN_REVIEW
+    return DocumentPublic.from_row(row)

@@ -109,16 +109,19 @@ def step_for(status: str) -> str:
     return routes.SUMINISTROS
 
 
-async def require_customer(state: rx.State) -> tuple[int | None, rx.event.EventSpec | None]:
-    """(user_id, None) for an active customer; otherwise (None, the redirect to send)."""
+async def require_customer(state: rx.State, *, allow_unreadable_dni: bool = False) -> tuple[int | None, rx.event.EventSpec | None]:
+    """(user_id, None) for an active customer; otherwise (None, the redirect to send).
+
+    A customer whose DNI photo an operator judged NO LEGIBLE is sent to Mi Perfil to upload a new one
+    before anything else (the manual); only Mi Perfil passes allow_unreadable_dni.
+    """
     session_state = await state.get_state(SessionState)
     viewer = await session_state.viewer()
     if viewer is None:
         return None, rx.redirect(routes.LOGIN)
     if viewer.status != UserStatus.ACTIVE:
         return None, rx.redirect(step_for(viewer.status))
+    if not allow_unreadable_dni and session_state.dni_status == DniStatus.NOT_LEGIBLE:
+        return None, rx.redirect(routes.PERFIL)
     return viewer.user_id, None
 
-
-def needs_new_dni(dni_status: str) -> bool:
-    return dni_status == DniStatus.NOT_LEGIBLE

@@ -127,3 +127,29 @@ def test_email_change_in_mi_perfil(page, base_url, outbox):
     expect(page.get_by_text("Listo: actualizamos tu e-mail.")).to_be_visible()
     expect(page.get_by_text(new_email, exact=True)).to_be_visible()
     assert code not in "\n".join(page.ws_frames)
+
+
+def test_unreadable_dni_sends_to_mi_perfil_for_a_new_photo(page, base_url, outbox, app_server, tmp_path):
+    import io
+    import sqlite3
+
+    from PIL import Image
+
+    person, _ = register(page, base_url, outbox)
+    logout(page)
+    with sqlite3.connect(app_server["data_dir"] / "autogestion.db") as db:  # what an operator's NO LEGIBLE leaves
+        db.execute("UPDATE users SET dni_status = 'no_legible' WHERE doc_number = ?", (person.dni,))
+    login(page, base_url, person.dni, person.password)
+    expect(page).to_have_url(re.compile(r"/perfil/?$"))
+    expect(page.get_by_text("NO LEGIBLE").first).to_be_visible()
+    page.goto(base_url + "/suministros")
+    expect(page).to_have_url(re.compile(r"/perfil/?$"))
+    photo = tmp_path / "dni.jpg"
+    buf = io.BytesIO()
+    Image.new("RGB", (1200, 800), (120, 140, 200)).save(buf, "JPEG")
+    photo.write_bytes(buf.getvalue())
+    page.locator("#perfil_dni_upload input[type=file]").set_input_files(str(photo))
+    expect(page.get_by_text("Recibimos la foto de tu DNI")).to_be_visible()
+    page.goto(base_url + "/suministros")
+    expect(page.get_by_role("heading", name="Mis Suministros")).to_be_visible()
+    expect(page.get_by_text("La foto de tu DNI está en análisis")).to_be_visible()

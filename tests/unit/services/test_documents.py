@@ -202,3 +202,34 @@ def test_links_depend_on_the_secret_key(monkeypatch):
 def test_sign_link_refuses_bad_subjects(kind, object_id, user_id):
     with pytest.raises(ValueError):
         sign_link(kind, object_id, user_id)
+
+
+async def test_set_profile_dni_replaces_a_rejected_photo(session):
+    import io
+
+    from PIL import Image
+
+    from autogestion.clock import utcnow
+    from autogestion.models import DniStatus, User
+    from autogestion.services import accounts
+    from autogestion.services.documents import get_reusable_dni, set_profile_dni, store_upload
+    from autogestion.services.errors import NotFound
+
+    now = utcnow()
+    a = await accounts.create_active_user(session, doc_type="DNI", doc_number="30123456", password="Clave.Segura42",
+                                          first_names="Ana", last_names="Gómez", email="ana@example.com", area="264",
+                                          number="4123456", now=now)
+    b = await accounts.create_active_user(session, doc_type="DNI", doc_number="30999888", password="Clave.Segura42",
+                                          first_names="Beto", last_names="Ruiz", email="beto@example.com", area="264",
+                                          number="4999888", now=now)
+    buf = io.BytesIO()
+    Image.new("RGB", (1200, 800), (90, 120, 200)).save(buf, "PNG")
+    doc = await store_upload(session=session, user_id=a, kind="dni", data=buf.getvalue(), filename="dni.png")
+    user = await session.get(User, a)
+    user.dni_status = DniStatus.NOT_LEGIBLE
+    assert await get_reusable_dni(session=session, user_id=a) is None
+    with pytest.raises(NotFound):  # someone else's document
+        await set_profile_dni(session=session, user_id=b, document_id=doc.id)
+    await set_profile_dni(session=session, user_id=a, document_id=doc.id)
+    assert user.dni_status == DniStatus.IN_REVIEW and user.dni_document_id == doc.id
+    assert (await get_reusable_dni(session=session, user_id=a)).id == doc.id
