@@ -91,7 +91,7 @@ def nav() -> rx.Component:
                 color=PRIMARY_DARK,
                 font_weight="600",
                 font_size="0.92em",
-                padding="0.7em 0.9em",
+                padding=["0.45em 0.6em", "0.7em 0.9em"],
                 underline="none",
                 _hover={"background": "#e8f0fa"},
                 border_radius="8px",
@@ -99,10 +99,11 @@ def nav() -> rx.Component:
             for label, href, icon in MENU
         ],
         spacing="1",
-        overflow_x="auto",
+        flex_wrap="wrap",
+        justify=rx.breakpoints(initial="center", md="start"),
         width="100%",
         max_width="72em",
-        padding="0 0.5em",
+        padding="0.2em 0.5em",
         role="navigation",
         aria_label="Menú principal",
     )

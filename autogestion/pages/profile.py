@@ -160,7 +160,6 @@ def perfil() -> rx.Component:
             _row("Documento", ProfileState.document),
             _row("E-mail", ProfileState.email),
             _row("Celular", ProfileState.phone),
-            _row("Foto del DNI", rx.match(ProfileState.dni_status, *DNI_LABELS.items(), "")),
         ),
         rx.grid(_dni_card(), _email_card(), _phone_card(), _password_card(), columns=rx.breakpoints(initial="1", md="2"), spacing="4",
                 width="100%"),

@@ -42,3 +42,13 @@ def format_period(period: str) -> str:
     """
     year, sep, month = period.partition("-")
     return f"{month}/{year}" if sep else period
+
+
+def format_mobile(e164: str) -> str:
+    """+5492644123456 → "+54 9 264 412-3456" (as Argentines write it); unchanged if unparseable."""
+    import phonenumbers
+
+    try:
+        return phonenumbers.format_number(phonenumbers.parse(e164, "AR"), phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+    except phonenumbers.NumberParseException:
+        return e164

@@ -11,6 +11,7 @@ from autogestion.db import session_scope
 from autogestion.http import file_url
 from autogestion.services import accounts, documents
 from autogestion.services.errors import DomainError, ValidationError
+from autogestion.services.formatting import format_mobile
 from autogestion.state.forms import clean, place, text
 from autogestion.state.session import SessionState, require_customer
 
@@ -42,7 +43,7 @@ class ProfileState(rx.State):
             user = await accounts.get_user_public(db, user_id=user_id)
             pending = await accounts.pending_contact_changes(db, user_id=user_id, now=utcnow())
         self.full_name, self.document = user.full_name, f"{user.doc_type} {user.doc_number}"
-        self.email, self.phone, self.dni_status = user.email, user.phone_e164, user.dni_status
+        self.email, self.phone, self.dni_status = user.email, format_mobile(user.phone_e164), user.dni_status
         self.pending_email, self.pending_phone = pending.get("email", ""), pending.get("phone", "")
         self.dni_on_file = bool(user.dni_status != "none")
 
