@@ -320,3 +320,52 @@ async def test_login_claim_is_single_use_and_short_lived(session):
     assert await sessions.redeem_claim(session, client_token="tab-token-1234", now=T0) is None  # replay
     await sessions.create_claim(session, client_token="tab-token-1234", user_id=user_id, now=T0)
     assert await sessions.redeem_claim(session, client_token="tab-token-1234", now=T0 + timedelta(seconds=61)) is None
+
+
+@pytest.mark.parametrize(
+    "doc,password,password2",
+    [
+        ("30A23456", PASSWORD, PASSWORD),
+        ("３０１２３４５６", PASSWORD, PASSWORD),
+        ("301234", PASSWORD, PASSWORD),
+        ("301234567", PASSWORD, PASSWORD),
+        ("30 12\u00a03456", PASSWORD, PASSWORD),
+        ("30123456", "Corta1a", "Corta1a"),
+        ("30123456", "sinmayuscula1", "sinmayuscula1"),
+        ("30123456", "SINMINUSCULA1", "SINMINUSCULA1"),
+        ("30123456", "SinNumeroAlguno", "SinNumeroAlguno"),
+        ("30123456", "Aa1" + "x" * 70, "Aa1" + "x" * 70),
+        ("30123456", "Clave30123456", "Clave30123456"),
+        ("30123456", "Password1", "Password1"),
+        ("30123456", PASSWORD, PASSWORD + "x"),
+    ],
+)
+async def test_bad_step_one_input_stores_nothing(session, doc, password, password2):
+    with pytest.raises(ValidationError):
+        await accounts.start_registration(session, doc_type="DNI", doc_number=doc, password=password, password2=password2, now=T0)
+    await session.rollback()
+    assert (await session.execute(select(func.count()).select_from(User))).scalar_one() == 0
+
+
+@pytest.mark.parametrize(
+    "email,area,number",
+    [
+        ("a@b.com\r\nBcc: x@y.com", "264", "4123456"),
+        ("no-es-un-email", "264", "4123456"),
+        ("ana@example.com", "0264", "4123456"),
+        ("ana@example.com", "264", "154123456"),
+        ("ana@example.com", "264", "41234567"),
+        ("ana@example.com", "26a", "4123456"),
+    ],
+)
+async def test_bad_step_two_input_changes_nothing(session, email, area, number):
+    user_id = await accounts.start_registration(session, doc_type="DNI", doc_number="30123456", password=PASSWORD,
+                                                password2=PASSWORD, now=T0)
+    await session.commit()
+    with pytest.raises(ValidationError):
+        await accounts.submit_contact_data(session, user_id=user_id, first_names="Ana", last_names="Gómez", email=email,
+                                           area=area, number=number, now=T0)
+    await session.rollback()
+    user = await session.get(User, user_id)
+    assert user.status == UserStatus.PENDING_DATA and user.email is None and user.phone_e164 is None
+    assert (await session.execute(select(func.count()).select_from(OutboxMessage))).scalar_one() == 0
