@@ -89,7 +89,7 @@ class RegistroState(rx.State):
 
     @rx.event
     async def submit(self, form: dict):
-        self.errors, self.form_error, self.oks = clean(STEP1), "", dict.fromkeys(STEP1, False)
+        self.errors, self.form_error = clean(STEP1), ""
         captcha = await self.get_state(CaptchaState)
         try:
             await captcha.consume(form.get("captcha") if isinstance(form, dict) else "")
@@ -167,7 +167,7 @@ class DatosState(rx.State):
 
     @rx.event
     async def submit(self, form: dict):
-        self.errors, self.form_error, self.oks = clean(STEP2), "", dict.fromkeys(STEP2, False)
+        self.errors, self.form_error = clean(STEP2), ""
         user_id, redirect = await _pending_viewer(self, (UserStatus.PENDING_DATA, UserStatus.PENDING_CODES))
         if redirect:
             return redirect
