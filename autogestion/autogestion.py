@@ -12,7 +12,9 @@ import reflex as rx
 from autogestion import routes
 from autogestion.config import get_settings
 from autogestion.http import build_api
+from autogestion.pages.associate import asociar
 from autogestion.pages.dev_inbox import dev_bandeja
+from autogestion.pages.invoices import facturas
 from autogestion.pages.login import landing, login
 from autogestion.pages.notifications import notificaciones
 from autogestion.pages.profile import perfil
@@ -20,7 +22,9 @@ from autogestion.pages.recovery import recuperar
 from autogestion.pages.registration import codigo, datos, registro
 from autogestion.pages.supplies import suministros
 from autogestion.pages.tramites import tramites
+from autogestion.state.associate import AssociateState
 from autogestion.state.dev_inbox import DevInboxState
+from autogestion.state.invoices import InvoicesState
 from autogestion.state.login import LoginState
 from autogestion.state.notifications import NotificationsState
 from autogestion.state.profile import ProfileState
@@ -56,6 +60,9 @@ app.add_page(datos, route=routes.REGISTRO_DATOS, title=f"Completá tus datos | {
 app.add_page(codigo, route=routes.REGISTRO_CODIGO, title=f"Verificá tus datos | {TITLE}", on_load=CodigoState.load)
 app.add_page(recuperar, route=routes.RECUPERAR, title=f"Recuperar contraseña | {TITLE}", on_load=RecoveryState.load)
 app.add_page(suministros, route=routes.SUMINISTROS, title=f"Mis Suministros | {TITLE}", on_load=SuppliesState.load)
+# The static route first: react-router ranks it above the dynamic one anyway, the e2e suite checks it.
+app.add_page(asociar, route=routes.ASOCIAR, title=f"Asociar Suministro | {TITLE}", on_load=AssociateState.load)
+app.add_page(facturas, route=routes.SUMINISTRO_DETALLE, title=f"Facturas | {TITLE}", on_load=InvoicesState.load)
 app.add_page(perfil, route=routes.PERFIL, title=f"Mi Perfil | {TITLE}", on_load=ProfileState.load)
 app.add_page(tramites, route=routes.TRAMITES, title=f"Trámites Comerciales | {TITLE}", on_load=TramitesState.load)
 app.add_page(notificaciones, route=routes.NOTIFICACIONES, title=f"Notificaciones | {TITLE}", on_load=NotificationsState.load)

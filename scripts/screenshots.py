@@ -30,7 +30,7 @@ def main() -> None:
                     page.get_by_label("Contraseña").fill(password)
                     page.get_by_label("Código de seguridad").fill("PRUEBA")
                     page.get_by_role("button", name="Ingresar").click()
-                    page.wait_for_url("**/suministros*", timeout=20000)
+                    page.wait_for_url("**/suministros**", timeout=20000)
                     continue
                 page.goto(base + path)
                 page.wait_for_timeout(1500)

@@ -22,9 +22,21 @@ def status_badge(status: rx.Var, label: rx.Var, colors: tuple) -> rx.Component:
                     white_space="nowrap")
 
 
-def header_cell(text: str, align: str = "left") -> rx.Component:
+VISUALLY_HIDDEN = {
+    "position": "absolute", "width": "1px", "height": "1px", "overflow": "hidden", "clip": "rect(0 0 0 0)",
+    "white_space": "nowrap", "margin": "-1px", "padding": "0", "border": "0",
+}
+
+
+def visually_hidden(text: str) -> rx.Component:
+    """Text for screen readers only (column titles of button columns, table captions)."""
+    return rx.el.span(text, style=VISUALLY_HIDDEN)
+
+
+def header_cell(text: str, align: str = "left", hidden: bool = False) -> rx.Component:
     return rx.table.column_header_cell(
-        text, white_space="nowrap", color=MUTED, font_size="0.78em", letter_spacing="0.04em", text_align=align,
+        visually_hidden(text) if hidden else text,
+        white_space="nowrap", color=MUTED, font_size="0.78em", letter_spacing="0.04em", text_align=align,
     )
 
 
@@ -38,20 +50,21 @@ def data_table(
     """A white card holding a table that scrolls sideways inside itself if the screen is narrower than it.
 
     Args:
-        headers: Column titles; (title, "right") to right-align a column.
+        headers: Column titles; (title, "right") to right-align a column, (title, align, True) to show the
+            title to screen readers only.
         rows: The list var.
         render_row: Builds one rx.table.row from an item var.
-        label: Accessible name of the table.
+        label: Accessible name of the table (a caption only screen readers see).
     """
     cells = [header_cell(*h) if isinstance(h, tuple) else header_cell(h) for h in headers]
     return rx.box(
         rx.table.root(
+            rx.el.caption(label, style=VISUALLY_HIDDEN),
             rx.table.header(rx.table.row(*cells, background="#f6f8fb")),
             rx.table.body(rx.foreach(rows, render_row)),
             variant="ghost",
             size="2",
             width="100%",
-            aria_label=label,
         ),
         overflow_x="auto",
         width="100%",

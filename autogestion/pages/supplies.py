@@ -66,7 +66,7 @@ def _empty() -> rx.Component:
     return rx.vstack(
         rx.center(rx.icon("plug-zap", size=30, color=PRIMARY), background="#e8f0fa", border_radius="50%",
                   width="64px", height="64px"),
-        rx.heading("Todavía no tenés suministros asociados", size="5", color=PRIMARY_DARK),
+        rx.heading("Todavía no tenés suministros asociados", size="5", color=PRIMARY_DARK, as_="h2"),
         rx.text(
             "Para consultar, imprimir y pagar tus facturas, primero tenés que asociar un suministro a tu cuenta. "
             "Tené a mano tu última factura: vas a necesitar el N° de Suministro y el importe y vencimiento de tu "

@@ -72,6 +72,7 @@ class AssociateState(rx.State):
     # 4–5. confirmation
     confirm_open: bool = False
     link_error: str = ""
+    loaded: bool = False
 
     _number: str = ""
     _dni_id: str = ""
@@ -116,6 +117,7 @@ class AssociateState(rx.State):
     @rx.event
     async def load(self):
         self._reset_all()
+        self.loaded = False
         user_id, redirect = await require_customer(self)
         if redirect:
             return redirect
@@ -124,6 +126,7 @@ class AssociateState(rx.State):
         if on_file is not None:
             self.dni_on_file, self._dni_file_id = True, on_file.id
             self.dni_file_status, self.dni_file_date = on_file.status_label, on_file.uploaded_at
+        self.loaded = True
 
     # --- 1. N° de Suministro ----------------------------------------------------------------------
 

@@ -24,9 +24,10 @@ class SuppliesState(rx.State):
     @rx.event
     async def load(self):
         self.message, self._flash = self._flash, ""
+        # Start empty: the tab may still hold the rows of whoever used it before logging out.
+        self.rows, self.loaded = [], False
         user_id, redirect = await require_customer(self)
         if redirect:
-            self.rows, self.loaded = [], False
             return redirect
         async with session_scope() as db:
             self.rows = await supplies.list_links(session=db, user_id=user_id)

@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+import csv
+import os
 import re
 import secrets
+import sqlite3
+import subprocess
+import sys
 import time
 from dataclasses import dataclass
+from datetime import date, timedelta
 from pathlib import Path
 
 from playwright.sync_api import Page, expect
 
 from autogestion.adapters.mail_sink import read_maildir, read_sms_outbox
+from autogestion.services.formatting import format_date, format_money
 from tests.e2e.conftest import CAPTCHA_ANSWER
 
 CODE = re.compile(r"(?<![0-9])([0-9]{6})(?![0-9])")
@@ -136,3 +143,146 @@ def logout(page: Page) -> None:
     page.get_by_role("button", name="Menú del usuario").click()
     page.get_by_role("menuitem", name="Salir").click()
     expect(page).to_have_url(re.compile(r"/login/?$"))
+
+
+def register(page: Page, base_url: str, outbox: Outbox) -> Person:
+    """A brand-new active customer, logged in on page (lands on Mis Suministros)."""
+    person = new_person()
+    register_step1(page, base_url, person)
+    register_step2(page, person)
+    register_step3(page, outbox, person)
+    expect(page).to_have_url(re.compile(r"/suministros/?$"))
+    # Wait for Mis Suministros to finish loading: Reflex cancels a page's unfinished on_load when the next
+    # navigation starts, and a cancel in the middle of a database call leaves a traceback in the app's log.
+    expect(page.get_by_role("heading", name="Todavía no tenés suministros asociados")).to_be_visible()
+    return person
+
+
+# --- supplies -------------------------------------------------------------------------------------
+
+def dni_photo(folder: Path) -> Path:
+    """A 1200 × 800 JPEG, big enough for the legibility check."""
+    from PIL import Image, ImageDraw
+
+    image = Image.new("RGB", (1200, 800), (214, 222, 233))
+    draw = ImageDraw.Draw(image)
+    draw.rectangle((60, 60, 1140, 740), outline=(40, 70, 120), width=8)
+    draw.text((120, 120), "REPUBLICA ARGENTINA - DNI", fill=(20, 40, 80))
+    path = folder / "dni-frente.jpg"
+    image.save(path, "JPEG", quality=90)
+    return path
+
+
+def poder_pdf(folder: Path) -> Path:
+    from fpdf import FPDF
+
+    doc = FPDF()
+    doc.add_page()
+    doc.set_font("Helvetica", size=14)
+    doc.cell(text="Poder especial para tramites ante la Distribuidora")
+    path = folder / "poder.pdf"
+    path.write_bytes(bytes(doc.output()))
+    return path
+
+
+def import_holder_supply(data_dir: Path, folder: Path, person: Person, *, invoices: int = 15) -> str:
+    """A new supply whose holder is person, with monthly invoices, through `autogestion import-billing`."""
+    numero = "9" + f"{secrets.randbelow(10**9):09d}"
+    supplies_csv, invoices_csv = folder / "suministros.csv", folder / "facturas.csv"
+    with supplies_csv.open("w", newline="", encoding="utf-8") as out:
+        writer = csv.writer(out)
+        writer.writerow(["suministro", "estado", "grupo_tarifario", "titular", "tipo_documento", "documento",
+                         "estado_cobranza", "domicilio"])
+        writer.writerow([numero, "0", "DT1 (TRA-RSD)", f"{person.first} {person.last}", "DNI", person.dni, "NORMAL",
+                         "Calle Laprida 1450 (O), Capital, San Juan"])
+    today = date.today()
+    with invoices_csv.open("w", newline="", encoding="utf-8") as out:
+        writer = csv.writer(out)
+        writer.writerow(["suministro", "numero", "periodo", "emision", "vencimiento", "importe", "estado", "consumo_kwh"])
+        for back in range(invoices, 0, -1):
+            year, month = today.year, today.month - back
+            while month < 1:
+                year, month = year - 1, month + 12
+            issued = date(year, month, 5) + timedelta(days=31)
+            issued = issued.replace(day=5)
+            # The newest bill is not due yet (Impaga), the one before is unpaid and past due (Vencida).
+            due = max(issued + timedelta(days=15), today + timedelta(days=10)) if back == 1 else issued + timedelta(days=15)
+            kwh = 180 + 17 * back % 140
+            writer.writerow([numero, f"E2E-{numero}-{back:02d}", f"{year:04d}-{month:02d}", issued.isoformat(),
+                             due.isoformat(), f"{kwh * 131 + 5200}.{back:02d}", "impaga" if back <= 2 else "pagada", kwh])
+    env = {**os.environ, "AUTOGESTION_ENV": "test", "AUTOGESTION_DATA_DIR": str(data_dir)}
+    env.pop("DATABASE_URL", None)
+    subprocess.run([str(Path(sys.executable).parent / "autogestion"), "import-billing", "--suministros", str(supplies_csv),
+                    "--facturas", str(invoices_csv)], env=env, check=True, capture_output=True)
+    return numero
+
+
+def query(data_dir: Path, sql: str, *params) -> list[tuple]:
+    """Read the database the app under test uses (its SQLite file in the data dir)."""
+    con = sqlite3.connect(f"file:{data_dir / 'autogestion.db'}?mode=ro", uri=True)
+    try:
+        return con.execute(sql, params).fetchall()
+    finally:
+        con.close()
+
+
+def real_quiz_labels(data_dir: Path, number: str) -> list[str]:
+    """The quiz labels of the supply's last and penultimate invoices ("$ 12.345,67 — vence 10/11/2026")."""
+    rows = query(
+        data_dir,
+        "SELECT amount_cents, due_on FROM invoices WHERE supply_number = ? "
+        "ORDER BY issued_on DESC, period DESC, number DESC LIMIT 2",
+        number,
+    )
+    return [f"{format_money(cents)} — vence {format_date(date.fromisoformat(due))}" for cents, due in rows]
+
+
+def quiz_options(page: Page) -> list[str]:
+    """The four options' accessible names, in display order."""
+    radios = page.get_by_role("radio")
+    expect(radios).to_have_count(4)
+    return [radios.nth(i).get_attribute("aria-label") or "" for i in range(4)]
+
+
+def verify_number(page: Page, numero: str) -> None:
+    page.get_by_label("N° de Suministro").fill(numero)
+    page.get_by_role("button", name="Verificar").click()
+
+
+def choose_option(page: Page, label: str) -> None:
+    page.get_by_role("radio", name=label, exact=True).click()
+    page.get_by_role("button", name="Confirmar").click()
+
+
+def upload(page: Page, button: str, path: Path) -> None:
+    """Pick a file through the drop zone's button, as a person would."""
+    with page.expect_file_chooser() as chooser:
+        page.get_by_role("button", name=button).click()
+    chooser.value.set_files(str(path))
+
+
+def asociar(page: Page, base_url: str, data_dir: Path, numero: str, *, dni: Path | None = None,
+            poder: Path | None = None, confirm: bool = True) -> None:
+    """Asociar Suministro from the number to "SI": the right quiz option comes from the app's database."""
+    page.goto(base_url + "/suministros/asociar")
+    expect(page.get_by_role("heading", name="Asociar Suministro")).to_be_visible()
+    verify_number(page, numero)
+    expect(page.get_by_role("radio")).to_have_count(4)
+    real = set(real_quiz_labels(data_dir, numero))
+    right = [label for label in quiz_options(page) if label in real]
+    assert len(right) == 1, f"expected one real invoice among the options, got {right}"
+    choose_option(page, right[0])
+    expect(page.get_by_text("¡Correcto!")).to_be_visible()
+    if dni is not None:
+        upload(page, "Elegir foto del DNI", dni)
+        expect(page.get_by_text("Foto cargada:")).to_be_visible()
+    if poder is not None:
+        upload(page, "Elegir archivo del poder", poder)
+        expect(page.get_by_text("Poder cargado:")).to_be_visible()
+    page.get_by_role("button", name="Asociar", exact=True).click()
+    dialog = page.get_by_role("alertdialog")
+    expect(dialog).to_contain_text(f"¿Está seguro que desea asociar el suministro N° {numero} a su cuenta?")
+    dialog.get_by_role("button", name="SI" if confirm else "NO").click()
+    if confirm:
+        expect(page).to_have_url(re.compile(r"/suministros/?$"))
+        expect(page.get_by_role("status")).to_contain_text("pendiente de validación")
