@@ -44,6 +44,7 @@ test: setup
 bench: setup
 	$(BIN)/python bench/login_under_load.py
 	$(BIN)/python bench/import_billing.py
+	$(BIN)/python bench/supplies_pages.py
 
 clean:
 	rm -rf .web var .states

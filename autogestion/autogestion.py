@@ -72,7 +72,8 @@ if settings.dev_pages:
 
 @asynccontextmanager
 async def background_services():
-    """The dev SMTP sink (when enabled) and the outbox worker, for the backend's lifetime."""
+    """The dev SMTP sink (when enabled), the outbox worker and hourly housekeeping, for the backend's lifetime."""
+    from autogestion.services import maintenance
     from autogestion.services.outbox import run_worker
 
     controller = None
@@ -84,12 +85,12 @@ async def background_services():
         except OSError as exc:  # another backend worker (or `make run`'s sink) already listens there
             log.info("SMTP sink not started here: %s", exc)
     stop = asyncio.Event()
-    worker = asyncio.create_task(run_worker(stop=stop))
+    tasks = [asyncio.create_task(run_worker(stop=stop)), asyncio.create_task(maintenance.run_forever(stop=stop))]
     try:
         yield
     finally:
         stop.set()
-        await asyncio.wait([worker], timeout=5)
+        await asyncio.wait(tasks, timeout=5)
         if controller is not None:
             controller.stop()
 

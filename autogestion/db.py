@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import warnings
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -67,13 +68,17 @@ async def session_scope(*, commit_on: tuple[type[BaseException], ...] = ()) -> A
     """
     get_engine()
     assert _factory is not None
-    async with _factory() as session:
-        try:
-            yield session
-            await session.commit()
-        except commit_on:
-            await session.commit()
-            raise
-        except BaseException:
-            await session.rollback()
-            raise
+    session = _factory()
+    try:
+        yield session
+        await session.commit()
+    except commit_on:
+        await session.commit()
+        raise
+    except BaseException:
+        # Reflex cancels a page's pending handler when the tab navigates away: the rollback and the
+        # connection's return to the pool must still finish, or the pool logs a reset failure.
+        await asyncio.shield(session.rollback())
+        raise
+    finally:
+        await asyncio.shield(session.close())

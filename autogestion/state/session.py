@@ -32,11 +32,16 @@ class Viewer:
 
 
 def _go(target: str, method: str) -> rx.event.EventSpec:
-    """Script: call the session endpoint (cookie set or cleared over HTTP), then load target."""
+    """Script: call the session endpoint (cookie set or cleared over HTTP), then load target.
+
+    On logout the tab also drops its Reflex token, so the next page starts from empty state and
+    nothing of the previous user's pages lingers on the server for that tab.
+    """
+    forget = "window.sessionStorage.removeItem('token'); " if method == "DELETE" else ""
     return rx.call_script(
         f"fetch({json.dumps(SESSION_API)}, {{method: {json.dumps(method)}, credentials: 'same-origin', "
         f"headers: {{'X-Client-Token': window.sessionStorage.getItem('token') || ''}}}})"
-        f".finally(() => window.location.assign({json.dumps(target)}))"
+        f".finally(() => {{ {forget}window.location.assign({json.dumps(target)}); }})"
     )
 
 
