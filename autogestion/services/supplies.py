@@ -53,13 +53,13 @@ QUIZ_OPTIONS = 4
 QUIZ_TTL = timedelta(hours=24)
 QUIZ_MAX_WRONG = 3
 QUIZ_LOCK = timedelta(hours=24)
-# Decoy amounts lie 10–35 % away from the real one. Decoy due dates stay 2–10 working-day-aligned days
-# away: a distributor's due dates follow a schedule ("around the 20th"), and a decoy due on the 3rd
-# would give itself away to anyone who knows the schedule but not the bill.
-DECOY_MIN_SHIFT = 0.10
-DECOY_MAX_SHIFT = 0.35
-DECOY_MIN_DAYS = 2
-DECOY_MAX_DAYS = 10
+# The four options are exchangeable: the amounts are drawn from one band 50 % of the real amount wide,
+# the due dates from one window of 12 days, with the real one at a uniformly random place in both and
+# every option at least 5 % (in amount) from every other. So neither "the one in the middle" nor "the
+# odd one out" singles out the real invoice.
+AMOUNT_BAND = 0.50
+AMOUNT_MIN_GAP = 0.05
+DUE_WINDOW_DAYS = 12
 CONSUMPTION_PERIODS = 24
 MAX_PAGE_SIZE = 100
 
@@ -366,28 +366,42 @@ class _KeyedRandom:
         return low + (high - low) * self.below(1_000_000) / 1_000_000
 
 
-def _decoy_amount(correct: int, rng: _KeyedRandom, side: int) -> int:
-    # Small bills would give decoys a few cents apart: shift from at least $ 50 instead.
-    base = max(correct, 5_000)
-    value = correct + side * base * rng.uniform(DECOY_MIN_SHIFT, DECOY_MAX_SHIFT)
+def _round_like(value: float, correct: int, rng: _KeyedRandom) -> int:
     if correct % 100 == 0:
-        return max(int(round(value / 100)) * 100, 100)  # whole pesos, like the real one
-    return max(int(value) // 100 * 100 + rng.below(100), 1)  # with cents, like the real one
+        return int(round(value / 100)) * 100  # whole pesos, like the real one
+    return int(value) // 100 * 100 + rng.below(100)  # with cents, like the real one
 
 
-def _decoy_due(correct: date, rng: _KeyedRandom, avoid: set[date], side: int) -> date:
-    weekday_only = correct.weekday() < 5
-    for attempt in range(200):
-        if attempt == 100:
-            side = -side  # this side is full (weekends, real due dates): use the other one
-        offset = (DECOY_MIN_DAYS + rng.below(DECOY_MAX_DAYS - DECOY_MIN_DAYS + 1)) * side
-        candidate = correct + timedelta(days=offset)
-        # Real due dates fall on working days; a Saturday among them would give a decoy away.
-        if weekday_only and candidate.weekday() >= 5:
+def _decoy_amounts(correct: int, rng: _KeyedRandom, avoid: set[int]) -> list[int]:
+    base = max(correct, 5_000)  # small bills would give decoys a few cents apart
+    width = base * AMOUNT_BAND
+    low = max(correct - width * rng.uniform(0, 1), 100)
+    gap = base * AMOUNT_MIN_GAP
+    picks: list[int] = []
+    for _ in range(2_000):
+        value = _round_like(rng.uniform(low, low + width), correct, rng)
+        if value <= 0 or value in avoid or any(abs(value - other) < gap for other in [correct, *picks]):
             continue
-        if candidate not in avoid:
-            return candidate
-    return correct + timedelta(days=DECOY_MAX_DAYS)  # pragma: no cover - 200 misses cannot happen in practice
+        picks.append(value)
+        if len(picks) == QUIZ_OPTIONS - 1:
+            return picks
+    step = max(int(gap), 100)  # pragma: no cover - only for absurd inputs
+    return [correct + step * (i + 1) for i in range(QUIZ_OPTIONS - 1)]  # pragma: no cover
+
+
+def _decoy_dues(correct: date, rng: _KeyedRandom, avoid: set[date]) -> list[date]:
+    start = correct - timedelta(days=rng.below(DUE_WINDOW_DAYS + 1))
+    weekday_only = correct.weekday() < 5  # real due dates fall on working days; a Saturday would stand out
+    window = [
+        day for day in (start + timedelta(days=i) for i in range(DUE_WINDOW_DAYS + 1))
+        if day != correct and day not in avoid and (not weekday_only or day.weekday() < 5)
+    ]
+    picks: list[date] = []
+    while len(picks) < QUIZ_OPTIONS - 1 and window:
+        picks.append(window.pop(rng.below(len(window))))
+    while len(picks) < QUIZ_OPTIONS - 1:  # pragma: no cover - a window always has 8+ working days
+        picks.append(correct + timedelta(days=DUE_WINDOW_DAYS + len(picks) + 1))
+    return picks
 
 
 def build_quiz_options(recent: list[Invoice]) -> tuple[list[tuple[int, date]], int]:
@@ -405,30 +419,7 @@ def build_quiz_options(recent: list[Invoice]) -> tuple[list[tuple[int, date]], i
     rng = _KeyedRandom(f"decoys|{correct.supply_number}|{correct.number}")
     real_amounts = {inv.amount_cents for inv in recent}
     real_dues = {inv.due_on for inv in recent}
-    # The real amount's rank among the four is uniform, so "the one in the middle" is no better a guess.
-    below = rng.below(QUIZ_OPTIONS)
-    if correct.amount_cents < 5_000:
-        below = 0  # no room below a tiny bill
-    # The same for due dates, on sides drawn independently of the amounts' sides.
-    date_sides = [-1] * rng.below(QUIZ_OPTIONS)
-    date_sides += [1] * (QUIZ_OPTIONS - 1 - len(date_sides))
-    for i in range(len(date_sides) - 1, 0, -1):
-        j = rng.below(i + 1)
-        date_sides[i], date_sides[j] = date_sides[j], date_sides[i]
-    decoys: list[tuple[int, date]] = []
-    spread = max(correct.amount_cents, 5_000) * 0.05
-    for _ in range(500):
-        if len(decoys) == QUIZ_OPTIONS - 1:
-            break
-        side = -1 if len(decoys) < below else 1
-        amount = _decoy_amount(correct.amount_cents, rng, side)
-        if amount in real_amounts or any(abs(amount - other) < spread for other, _ in decoys):
-            continue
-        due = _decoy_due(correct.due_on, rng, real_dues | {d for _, d in decoys}, date_sides[len(decoys)])
-        decoys.append((amount, due))
-    while len(decoys) < QUIZ_OPTIONS - 1:  # pragma: no cover - only for absurd inputs
-        step = len(decoys) + 1
-        decoys.append((correct.amount_cents + 1_000 * step, correct.due_on + timedelta(days=step)))
+    decoys = list(zip(_decoy_amounts(correct.amount_cents, rng, real_amounts), _decoy_dues(correct.due_on, rng, real_dues)))
     options = [*decoys, (correct.amount_cents, correct.due_on)]
     order = list(range(QUIZ_OPTIONS))
     random.SystemRandom().shuffle(order)

@@ -258,8 +258,8 @@ async def test_decoys_are_distinct_plausible_and_never_a_real_invoice(session, j
         assert len({o.label for o in options}) == 4
         for decoy in decoys:
             shift = abs(_cents(decoy.amount) - real_cents) / real_cents
-            assert 0.10 <= shift <= 0.35 + 0.001, (number, decoy, correct)
-            assert 1 <= abs((_date(decoy.due_on) - _date(correct.due_on)).days) <= 20
+            assert 0.05 - 0.001 <= shift <= 0.50 + 0.001, (number, decoy, correct)
+            assert 1 <= abs((_date(decoy.due_on) - _date(correct.due_on)).days) <= 12
             assert _date(decoy.due_on).weekday() < 5
             assert _cents(decoy.amount) not in {i.amount_cents for i in recent}
             assert _date(decoy.due_on) not in {i.due_on for i in recent}
@@ -738,3 +738,25 @@ async def test_is_holder_of_refuses_unknown_or_malformed_numbers_and_inactive_us
     pending = await make_user(session, "31222333", "Rosa", "Díaz", status=UserStatus.PENDING_CODES)
     with pytest.raises(AuthError):
         await supplies.is_holder_of(session=session, user_id=pending.id, supply_number=JUAN_SUPPLY)
+
+
+def test_real_option_does_not_stand_out():
+    """Over many bills, the real option is the lowest/highest or the most isolated about 1 time in 4."""
+    extremes_amount = extremes_date = isolated = 0
+    runs = 400
+    for i in range(runs):
+        invoice = Invoice(
+            id=f"{i:032x}", supply_number=str(2_000_000_000 + i), number=f"0012-{i:08d}", period="2026-10",
+            issued_on=date(2026, 11, 5), due_on=date(2026, 11, 20), amount_cents=2_000_000 + 997 * i, status="impaga",
+        )
+        options, correct = build_quiz_options([invoice])
+        amounts = sorted(a for a, _ in options)
+        dues = sorted(d for _, d in options)
+        extremes_amount += options[correct][0] in (amounts[0], amounts[-1])
+        extremes_date += options[correct][1] in (dues[0], dues[-1])
+        gaps = [min(abs(a - b) for j, (b, _) in enumerate(options) if j != k) for k, (a, _) in enumerate(options)]
+        isolated += gaps.index(max(gaps)) == correct
+    # uniform placement: an extreme 2 times in 4, the most isolated 1 time in 4 (generous margins)
+    assert 0.35 < extremes_amount / runs < 0.65
+    assert 0.35 < extremes_date / runs < 0.65
+    assert isolated / runs < 0.35
