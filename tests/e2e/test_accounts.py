@@ -153,3 +153,11 @@ def test_unreadable_dni_sends_to_mi_perfil_for_a_new_photo(page, base_url, outbo
     page.goto(base_url + "/suministros")
     expect(page.get_by_role("heading", name="Mis Suministros")).to_be_visible()
     expect(page.get_by_text("La foto de tu DNI está en análisis")).to_be_visible()
+
+
+def test_websocket_refuses_foreign_origins(base_url):
+    import httpx
+
+    handshake = base_url + "/_event/?EIO=4&transport=polling"
+    assert httpx.get(handshake, headers={"Origin": base_url}).status_code == 200
+    assert httpx.get(handshake, headers={"Origin": "https://evil.example"}).status_code >= 400
