@@ -63,6 +63,23 @@ def _dni_card() -> rx.Component:
     )
 
 
+def _confirm_form(kind: str, pending: rx.Var, label: str, button: str, error: rx.Var) -> rx.Component:
+    """The code form of a pending e-mail or mobile change, shown while a code is live."""
+    return rx.cond(
+        pending != "",
+        rx.form(
+            rx.vstack(
+                rx.text("Esperando confirmar ", rx.text.strong(pending), color=MUTED),
+                field(label, "code", id_=f"{kind}_code", error=error, ok=False, input_mode="numeric", max_length=7,
+                      autocomplete="one-time-code"),
+                rx.button(button, type="submit"),
+                spacing="3", width="100%", align="start",
+            ),
+            on_submit=lambda form: ProfileState.confirm(kind, form), reset_on_submit=True, width="100%",
+        ),
+    )
+
+
 def _email_card() -> rx.Component:
     e = ProfileState.email_errors
     return _card(
@@ -77,19 +94,7 @@ def _email_card() -> rx.Component:
             ),
             on_submit=ProfileState.request_email, reset_on_submit=True, width="100%",
         ),
-        rx.cond(
-            ProfileState.pending_email != "",
-            rx.form(
-                rx.vstack(
-                    rx.text("Esperando confirmar ", rx.text.strong(ProfileState.pending_email), color=MUTED),
-                    field("Código recibido por e-mail", "code", id_="email_code", error=e["code"], ok=False,
-                          input_mode="numeric", max_length=7, autocomplete="one-time-code"),
-                    rx.button("Confirmar e-mail", type="submit"),
-                    spacing="3", width="100%", align="start",
-                ),
-                on_submit=lambda form: ProfileState.confirm("email", form), reset_on_submit=True, width="100%",
-            ),
-        ),
+        _confirm_form("email", ProfileState.pending_email, "Código recibido por e-mail", "Confirmar e-mail", e["code"]),
     )
 
 
@@ -113,19 +118,7 @@ def _phone_card() -> rx.Component:
             ),
             on_submit=ProfileState.request_phone, reset_on_submit=True, width="100%",
         ),
-        rx.cond(
-            ProfileState.pending_phone != "",
-            rx.form(
-                rx.vstack(
-                    rx.text("Esperando confirmar ", rx.text.strong(ProfileState.pending_phone), color=MUTED),
-                    field("Código recibido por SMS", "code", id_="phone_code", error=e["code"], ok=False,
-                          input_mode="numeric", max_length=7, autocomplete="one-time-code"),
-                    rx.button("Confirmar celular", type="submit"),
-                    spacing="3", width="100%", align="start",
-                ),
-                on_submit=lambda form: ProfileState.confirm("phone", form), reset_on_submit=True, width="100%",
-            ),
-        ),
+        _confirm_form("phone", ProfileState.pending_phone, "Código recibido por SMS", "Confirmar celular", e["code"]),
     )
 
 
