@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import reflex as rx
 
 from autogestion.clock import utcnow
 from autogestion.db import session_scope
-from autogestion.services import captcha
+from autogestion.services import captcha, throttle
 from autogestion.services.errors import DomainError
 
 
@@ -22,11 +24,16 @@ class CaptchaState(rx.State):
         async with session_scope() as db:
             self._captcha_id, self.src = await captcha.new_captcha(db, now=utcnow())
 
-    async def consume(self, answer: object) -> None:
-        """Check answer against the live challenge, burning it either way; raises DomainError."""
+    async def consume(self, answer: object, *, action: str, limit: int = 20) -> None:
+        """Count one try of action from this browser tab, then check answer against the live challenge,
+        burning it either way; raises DomainError (too many tries, or a wrong answer)."""
         captcha_id, self._captcha_id = self._captcha_id, ""
         try:
             async with session_scope(commit_on=(DomainError,)) as db:
+                await throttle.hit(db, key=f"{action}:{self.router.session.client_token}", limit=limit,
+                                   window=timedelta(minutes=5), now=utcnow(),
+                                   message="Demasiados intentos desde este navegador. Esperá unos minutos.")
+
                 await captcha.check_captcha(db, captcha_id=captcha_id, answer=answer if isinstance(answer, str) else "", now=utcnow())
         finally:
             await self.refresh()

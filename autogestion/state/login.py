@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import reflex as rx
 
 from autogestion import routes
 from autogestion.clock import utcnow
 from autogestion.db import session_scope
 from autogestion.models import DniStatus, UserStatus
-from autogestion.services import accounts, throttle
+from autogestion.services import accounts
 from autogestion.services.errors import DomainError
 from autogestion.state.captcha import CaptchaState
 from autogestion.state.forms import clean, place, text
@@ -42,11 +40,7 @@ class LoginState(rx.State):
         captcha = await self.get_state(CaptchaState)
         now = utcnow()
         try:
-            async with session_scope() as db:
-                await throttle.hit(db, key=f"login:{self.router.session.client_token}", limit=CLIENT_LIMIT,
-                                   window=timedelta(minutes=5), now=now,
-                                   message="Demasiados intentos desde este navegador. Esperá unos minutos.")
-            await captcha.consume(form.get("captcha") if isinstance(form, dict) else "")
+            await captcha.consume(form.get("captcha") if isinstance(form, dict) else "", action="login", limit=CLIENT_LIMIT)
             async with session_scope(commit_on=(DomainError,)) as db:
                 result = await accounts.authenticate(
                     db, doc_type=text(form, "doc_type"), doc_number=text(form, "doc_number"),
@@ -54,7 +48,7 @@ class LoginState(rx.State):
                 )
         except DomainError as exc:
             self.errors, self.form_error = place(FIELDS, exc) if exc.field == "captcha" else (clean(FIELDS), exc.message)
-            return
+            return rx.set_value("captcha", "")  # the picture changed: clear the old answer
         session = await self.get_state(SessionState)
         if result.status == UserStatus.ACTIVE and result.dni_status == DniStatus.NOT_LEGIBLE:
             return await session.start(result.user_id, routes.PERFIL)

@@ -35,7 +35,7 @@ class RecoveryState(rx.State):
         self.errors, self.form_error = clean(ASK + RESET), ""
         captcha = await self.get_state(CaptchaState)
         try:
-            await captcha.consume(form.get("captcha") if isinstance(form, dict) else "")
+            await captcha.consume(form.get("captcha") if isinstance(form, dict) else "", action="recuperar")
             async with session_scope() as db:
                 self.info = await accounts.start_recovery(
                     db, doc_type=text(form, "doc_type"), doc_number=text(form, "doc_number"),
@@ -43,7 +43,7 @@ class RecoveryState(rx.State):
                 )
         except DomainError as exc:
             self.errors, self.form_error = place(ASK + RESET, exc)
-            return
+            return rx.set_value("captcha", "")  # the picture changed: clear the old answer
         self._doc_type, self._doc_number, self._channel = text(form, "doc_type"), text(form, "doc_number"), text(form, "channel")
         self.step = "reset"
 

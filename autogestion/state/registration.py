@@ -92,7 +92,7 @@ class RegistroState(rx.State):
         self.errors, self.form_error = clean(STEP1), ""
         captcha = await self.get_state(CaptchaState)
         try:
-            await captcha.consume(form.get("captcha") if isinstance(form, dict) else "")
+            await captcha.consume(form.get("captcha") if isinstance(form, dict) else "", action="registro")
             async with session_scope() as db:
                 user_id = await accounts.start_registration(
                     db, doc_type=text(form, "doc_type"), doc_number=text(form, "doc_number"),
@@ -100,7 +100,7 @@ class RegistroState(rx.State):
                 )
         except DomainError as exc:
             self.errors, self.form_error = place(STEP1, exc)
-            return
+            return rx.set_value("captcha", "")  # the picture changed: clear the old answer
         session = await self.get_state(SessionState)
         return await session.start(user_id, routes.REGISTRO_DATOS)
 

@@ -155,9 +155,38 @@ def test_unreadable_dni_sends_to_mi_perfil_for_a_new_photo(page, base_url, outbo
     expect(page.get_by_text("La foto de tu DNI está en análisis")).to_be_visible()
 
 
-def test_websocket_refuses_foreign_origins(base_url):
-    import httpx
+def _ws_handshake_status(base_url: str, origin: str) -> str:
+    """The status line the server answers to a websocket upgrade sent with this Origin."""
+    import base64
+    import os
+    import socket
+    from urllib.parse import urlparse
 
-    handshake = base_url + "/_event/?EIO=4&transport=polling"
-    assert httpx.get(handshake, headers={"Origin": base_url}).status_code == 200
-    assert httpx.get(handshake, headers={"Origin": "https://evil.example"}).status_code >= 400
+    url = urlparse(base_url)
+    request = (
+        f"GET /_event/?EIO=4&transport=websocket HTTP/1.1\r\nHost: {url.netloc}\r\nUpgrade: websocket\r\n"
+        f"Connection: Upgrade\r\nSec-WebSocket-Key: {base64.b64encode(os.urandom(16)).decode()}\r\n"
+        f"Sec-WebSocket-Version: 13\r\nOrigin: {origin}\r\n\r\n"
+    )
+    with socket.create_connection((url.hostname, url.port), timeout=10) as sock:
+        sock.sendall(request.encode())
+        sock.settimeout(10)
+        data = b""
+        try:
+            while b"\r\n" not in data:
+                chunk = sock.recv(1024)
+                if not chunk:
+                    break
+                data += chunk
+            if data.startswith(b"HTTP/1.1 101"):  # accepted: engine.io then opens, or closes a refused origin
+                data += sock.recv(4096)
+        except socket.timeout:
+            pass
+    return data.decode("latin-1")
+
+
+def test_websocket_refuses_foreign_origins(base_url):
+    allowed = _ws_handshake_status(base_url, base_url)
+    refused = _ws_handshake_status(base_url, "https://evil.example")
+    assert allowed.startswith("HTTP/1.1 101") and '"sid"' in allowed, allowed[:200]
+    assert refused.startswith("HTTP/1.1 403") and '"sid"' not in refused, refused[:200]
