@@ -569,3 +569,22 @@ def mask_phone(e164: str) -> str:
     if not isinstance(e164, str) or not re.fullmatch(r"\+549[0-9]{10}", e164):
         return "***"
     return f"+54 9 *** ***-**{e164[-2:]}"
+
+
+def check_area(area: str) -> None:
+    """The área's own rules, for live feedback before the number is typed (normalize_mobile decides)."""
+    if not area.isascii() or not area.isdigit() or not 2 <= len(area) <= 4:
+        raise ValidationError("El código de área tiene entre 2 y 4 dígitos.", field="area")
+    if area.startswith("0"):
+        raise ValidationError("Ingresá el código de área sin el 0 inicial.", field="area")
+
+
+def check_number(number: str) -> None:
+    """The número's own rules, for live feedback before the área is typed (normalize_mobile decides)."""
+    digits = number.replace(" ", "").replace("-", "")
+    if not digits.isascii() or not digits.isdigit():
+        raise ValidationError("El número lleva solo dígitos.", field="number")
+    if digits.startswith("15"):
+        raise ValidationError("Ingresá el número sin el 15 inicial.", field="number")
+    if not 6 <= len(digits) <= 8:
+        raise ValidationError("El número tiene entre 6 y 8 dígitos.", field="number")

@@ -17,6 +17,8 @@ from autogestion.services.validation import (
     normalize_email,
     normalize_mobile,
     normalize_name,
+    check_area,
+    check_number,
     password_checks,
     validate_password,
 )
@@ -105,14 +107,6 @@ class RegistroState(rx.State):
         return await session.start(user_id, routes.REGISTRO_DATOS)
 
 
-def _area_only(area: str) -> None:
-    # Without the number yet, only the área's own rules can be judged.
-    if not area.isascii() or not area.isdigit() or not 2 <= len(area) <= 4:
-        raise ValidationError("El código de área tiene entre 2 y 4 dígitos.", field="area")
-    if area.startswith("0"):
-        raise ValidationError("Ingresá el código de área sin el 0 inicial.", field="area")
-
-
 class DatosState(rx.State):
     """Step 2: names, e-mail, mobile."""
 
@@ -149,8 +143,8 @@ class DatosState(rx.State):
             "first_names": lambda: normalize_name(value, field="first_names"),
             "last_names": lambda: normalize_name(value, field="last_names"),
             "email": lambda: normalize_email(value),
-            "area": lambda: normalize_mobile(value, other) if other else _area_only(value),
-            "number": lambda: normalize_mobile(other, value),
+            "area": lambda: (check_area(value), normalize_mobile(value, other) if other else None),
+            "number": lambda: (check_number(value), normalize_mobile(other, value) if other else None),
         }
         try:
             checks[name]()

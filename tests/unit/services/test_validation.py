@@ -621,3 +621,35 @@ def test_mask_email(email, expected):
 )
 def test_mask_phone(e164, expected):
     assert v.mask_phone(e164) == expected
+
+
+@pytest.mark.parametrize(
+    "area,ok",
+    [("264", True), ("11", True), ("2966", True), ("0264", False), ("2", False), ("26455", False), ("26a", False),
+     ("２６４", False), ("", False)],
+)
+def test_check_area(area, ok):
+    from autogestion.services.validation import check_area
+
+    if ok:
+        check_area(area)
+    else:
+        with pytest.raises(ValidationError) as exc:
+            check_area(area)
+        assert exc.value.field == "area"
+
+
+@pytest.mark.parametrize(
+    "number,ok",
+    [("4123456", True), ("412-3456", True), ("23456789", True), ("154123456", False), ("15412345", False),
+     ("41234", False), ("412345678", False), ("41a3456", False), ("４１２３４５６", False)],
+)
+def test_check_number(number, ok):
+    from autogestion.services.validation import check_number
+
+    if ok:
+        check_number(number)
+    else:
+        with pytest.raises(ValidationError) as exc:
+            check_number(number)
+        assert exc.value.field == "number"
