@@ -8,7 +8,7 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 
 from autogestion.clock import format_local
@@ -63,8 +63,13 @@ async def _get_user(session, user_id: int) -> User:
 
 
 async def _find_by_document(session, doc_type: str, doc_number: str) -> User | None:
+    # populate_existing: the failure counter and lock are changed by UPDATE statements, so a cached row
+    # in this session must be refreshed from the database.
     return (
-        await session.execute(select(User).where(User.doc_type == doc_type, User.doc_number == doc_number))
+        await session.execute(
+            select(User).where(User.doc_type == doc_type, User.doc_number == doc_number)
+            .execution_options(populate_existing=True)
+        )
     ).scalar_one_or_none()
 
 
@@ -248,10 +253,18 @@ async def authenticate(session, *, doc_type: str, doc_number: str, password: str
         log.info("login refused: locked user=%s", user.id)
         raise AuthError(LOGIN_FAILED)
     if not ok:
-        user.failed_logins += 1
-        if user.failed_logins >= MAX_FAILED_LOGINS:
-            user.failed_logins = 0
-            user.locked_until = now + LOCKOUT
+        # Counted in the database, not in Python: parallel wrong logins must not lose increments.
+        failures = (
+            await session.execute(
+                update(User).where(User.id == user.id).values(failed_logins=User.failed_logins + 1)
+                .returning(User.failed_logins).execution_options(synchronize_session=False)
+            )
+        ).scalar_one()
+        if failures >= MAX_FAILED_LOGINS:
+            await session.execute(
+                update(User).where(User.id == user.id).values(failed_logins=0, locked_until=now + LOCKOUT)
+                .execution_options(synchronize_session=False)
+            )
             log.warning("account locked user=%s", user.id)
             if user.email and user.status == UserStatus.ACTIVE:
                 enqueue_email(

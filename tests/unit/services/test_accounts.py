@@ -369,3 +369,21 @@ async def test_bad_step_two_input_changes_nothing(session, email, area, number):
     user = await session.get(User, user_id)
     assert user.status == UserStatus.PENDING_DATA and user.email is None and user.phone_e164 is None
     assert (await session.execute(select(func.count()).select_from(OutboxMessage))).scalar_one() == 0
+
+
+async def test_parallel_wrong_logins_do_not_lose_count(engine):
+    factory = async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
+    async with factory() as s:
+        await active_user(s)
+
+    async def wrong() -> None:
+        async with factory() as s:
+            try:
+                await accounts.authenticate(s, doc_type="DNI", doc_number="30123456", password="Otra.Clave99", now=T0)
+            except AuthError:
+                await s.commit()
+
+    await asyncio.gather(*(wrong() for _ in range(5)))
+    async with factory() as s:
+        with pytest.raises(AuthError):  # locked, even with the right password
+            await accounts.authenticate(s, doc_type="DNI", doc_number="30123456", password=PASSWORD, now=T0)
