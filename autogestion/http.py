@@ -25,6 +25,7 @@ from autogestion.services.supplies import invoice_pdf_for_user
 
 log = logging.getLogger(__name__)
 SESSION_COOKIE = "ag_sid"
+SESSION_API = "/api/sesion"
 FILE_ROUTE = "/api/archivo/{token}"
 
 
@@ -123,7 +124,7 @@ async def close_session(request: Request) -> Response:
 def build_api() -> Starlette:
     return Starlette(routes=[
         Route("/api/health", health),
-        Route("/api/sesion", open_session, methods=["POST"]),
-        Route("/api/sesion", close_session, methods=["DELETE"]),
+        Route(SESSION_API, open_session, methods=["POST"]),
+        Route(SESSION_API, close_session, methods=["DELETE"]),
         Route(FILE_ROUTE, download),
     ])

@@ -18,11 +18,10 @@ import reflex as rx
 from autogestion import routes
 from autogestion.clock import utcnow
 from autogestion.db import session_scope
+from autogestion.http import SESSION_API, SESSION_COOKIE
 from autogestion.models import DniStatus, UserStatus
 from autogestion.services import accounts, notifications, sessions
 
-SESSION_COOKIE = "ag_sid"
-SESSION_API = "/api/sesion"
 
 
 @dataclass(frozen=True)
