@@ -84,7 +84,7 @@ def test_link_as_apoderado_with_a_poder(page, base_url, app_server, outbox, tmp_
     row = _mis_suministros_row(page, MARIA_SUPPLY)
     expect(row).to_contain_text("Poder")
     expect(row).to_contain_text("María Fernanda Gómez")
-    expect(row).to_contain_text("DNI *****678")  # an apoderado sees the holder's document once validated
+    expect(row).to_contain_text("DNI *****678")  # masked for an apoderado until an operator validates the link
     expect(row).to_contain_text("Pendiente de validación")
     mail = outbox.wait_mail(person.email, f"Asociación del Suministro N° {MARIA_SUPPLY}")
     assert f"Ud. ha asociado al Suministro {MARIA_SUPPLY}" in mail["body"]
