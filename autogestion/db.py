@@ -73,12 +73,38 @@ async def session_scope(*, commit_on: tuple[type[BaseException], ...] = ()) -> A
         yield session
         await session.commit()
     except commit_on:
-        await session.commit()
+        try:
+            await session.commit()
+        except BaseException:
+            await _finish(session, rollback=True)
+            raise
+        await _finish(session, rollback=False)
         raise
     except BaseException:
-        # Reflex cancels a page's pending handler when the tab navigates away: the rollback and the
-        # connection's return to the pool must still finish, or the pool logs a reset failure.
-        await asyncio.shield(session.rollback())
+        await _finish(session, rollback=True)
         raise
-    finally:
-        await asyncio.shield(session.close())
+    await _finish(session, rollback=False)
+
+
+_cleanups: set[asyncio.Task] = set()
+
+
+async def _finish(session: AsyncSession, *, rollback: bool) -> None:
+    """Roll back (if asked) and close in one task that a cancellation of the caller cannot interrupt.
+
+    Reflex cancels a page's pending handler when the tab navigates away, sometimes more than once; the
+    rollback and the connection's return to the pool must still run to the end, in order, or the pool
+    finds a half-used connection and logs a reset failure.
+    """
+
+    async def cleanup() -> None:
+        try:
+            if rollback:
+                await session.rollback()
+        finally:
+            await session.close()
+
+    task = asyncio.ensure_future(cleanup())
+    _cleanups.add(task)  # keep a reference: a task nobody holds may be collected before it ends
+    task.add_done_callback(_cleanups.discard)
+    await asyncio.shield(task)

@@ -1,0 +1,58 @@
+"""session_scope: commits, rolls back, commits on chosen errors, and always returns the connection."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from sqlalchemy import func, select, text
+
+from autogestion import db
+from autogestion.models import RateEvent
+from autogestion.clock import utcnow
+
+
+async def _count() -> int:
+    async with db.session_scope() as s:
+        return (await s.execute(select(func.count()).select_from(RateEvent))).scalar_one()
+
+
+async def test_commit_rollback_and_commit_on(engine):
+    async with db.session_scope() as s:
+        s.add(RateEvent(key="a", at=utcnow()))
+    with pytest.raises(RuntimeError):
+        async with db.session_scope() as s:
+            s.add(RateEvent(key="b", at=utcnow()))
+            raise RuntimeError
+    with pytest.raises(KeyError):
+        async with db.session_scope(commit_on=(KeyError,)) as s:
+            s.add(RateEvent(key="c", at=utcnow()))
+            raise KeyError
+    assert await _count() == 2
+    assert engine.pool.checkedout() == 0
+
+
+async def test_cancelled_caller_still_returns_the_connection(engine):
+    started = asyncio.Event()
+
+    async def slow() -> None:
+        async with db.session_scope() as s:
+            s.add(RateEvent(key="x", at=utcnow()))
+            await s.flush()
+            started.set()
+            await asyncio.sleep(10)
+
+    task = asyncio.create_task(slow())
+    await started.wait()
+    task.cancel()
+    task.cancel()  # Reflex may cancel twice
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    for _ in range(50):
+        if engine.pool.checkedout() == 0:
+            break
+        await asyncio.sleep(0.02)
+    assert engine.pool.checkedout() == 0
+    assert await _count() == 0
+    async with db.session_scope() as s:
+        assert (await s.execute(text("SELECT 1"))).scalar_one() == 1
