@@ -21,14 +21,21 @@
 | AUTOGESTION_CAPTCHA_TEST_ANSWER | (empty) | QA only: the captcha also accepts this answer; refused in production |
 | AUTOGESTION_DEV_PAGES | true in dev/test | the /dev/bandeja page showing captured mail and SMS; refused in production |
 | AUTOGESTION_PORT | 3000 | port the portal listens on |
+| AUTOGESTION_HOST | 127.0.0.1 | address the portal listens on (`make run`); 0.0.0.0 only behind a proxy |
+| AUTOGESTION_TRUSTED_PROXIES | (empty) | reverse proxies (IPs or CIDRs, comma-separated) whose X-Forwarded-For is believed |
+| AUTOGESTION_SMS_PER_HOUR | 500 | SMS the portal may send in any hour, all users together (SMS-pumping brake) |
 """
 
 from __future__ import annotations
 
+import math
 import os
+from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+
+from autogestion.client import parse_networks
 
 DEV_SECRET_KEY = "dev-secret-key-not-for-production-0123456789"
 ENVIRONMENTS = ("dev", "test", "production")
@@ -62,6 +69,22 @@ def _int(name: str, value: str | None, default: int, low: int, high: int) -> int
     return number
 
 
+def _networks(name: str, value: str) -> tuple:
+    try:
+        return parse_networks(value)
+    except ValueError as exc:
+        raise ConfigError(f"{name}: {exc}") from None
+
+
+def _entropy_bits(text: str) -> float:
+    """Shannon estimate of the information in text (a key made of few distinct characters scores low)."""
+    counts = Counter(text)
+    return -sum(n * math.log2(n / len(text)) for n in counts.values())
+
+
+LOCAL_HOSTS = ("127.0.0.1", "::1", "localhost")
+
+
 @dataclass(frozen=True)
 class Settings:
     env: str
@@ -83,6 +106,9 @@ class Settings:
     captcha_test_answer: str
     dev_pages: bool
     port: int
+    host: str
+    trusted_proxies: tuple
+    sms_per_hour: int
 
     @property
     def is_production(self) -> bool:
@@ -136,6 +162,9 @@ def load_settings(environ: dict[str, str] | os._Environ = os.environ) -> Setting
         captcha_test_answer=environ.get("AUTOGESTION_CAPTCHA_TEST_ANSWER", ""),
         dev_pages=_bool("AUTOGESTION_DEV_PAGES", environ.get("AUTOGESTION_DEV_PAGES"), dev_like),
         port=_int("AUTOGESTION_PORT", environ.get("AUTOGESTION_PORT"), 3000, 1, 65535),
+        host=(environ.get("AUTOGESTION_HOST", "") or "127.0.0.1").strip(),
+        trusted_proxies=_networks("AUTOGESTION_TRUSTED_PROXIES", environ.get("AUTOGESTION_TRUSTED_PROXIES", "")),
+        sms_per_hour=_int("AUTOGESTION_SMS_PER_HOUR", environ.get("AUTOGESTION_SMS_PER_HOUR"), 500, 1, 1_000_000),
     )
     if settings.is_production:
         _refuse_unsafe_production(settings)
@@ -151,6 +180,15 @@ def _refuse_unsafe_production(settings: Settings) -> None:
         raise ConfigError("AUTOGESTION_SMTP_SINK (the local SMTP sink) must be off in production")
     if settings.secret_key == DEV_SECRET_KEY or len(settings.secret_key) < 32:
         raise ConfigError("AUTOGESTION_SECRET_KEY must be set to a random value of at least 32 characters in production")
+    if _entropy_bits(settings.secret_key) < 96 or len(set(settings.secret_key)) < 10:
+        raise ConfigError(
+            "AUTOGESTION_SECRET_KEY looks guessable (too few distinct characters); use e.g. "
+            "`python -c 'import secrets; print(secrets.token_urlsafe(48))'`"
+        )
+    if not settings.base_url.startswith("https://"):
+        raise ConfigError("AUTOGESTION_BASE_URL must be https:// in production (the session cookie is Secure)")
+    if settings.smtp_tls == "none" and settings.smtp_host not in LOCAL_HOSTS:
+        raise ConfigError("AUTOGESTION_SMTP_TLS must be starttls or tls for a relay that is not on this machine")
     if not settings.sms_gateway_url:
         raise ConfigError("AUTOGESTION_SMS_GATEWAY_URL must be set in production (the SMS file outbox is for development)")
     if settings.database_url.startswith("sqlite"):

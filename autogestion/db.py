@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import warnings
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -12,10 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from autogestion.config import get_settings
+from autogestion.services.errors import RefusedAttempt
 
-# Services use SQLAlchemy's session.execute() on purpose (UPDATE … WHERE for atomic consumption, scalar
-# selects); SQLModel's nudge towards exec() would fill every log otherwise.
-warnings.filterwarnings("ignore", message=r"(?s).*You probably want to use `session.exec", category=DeprecationWarning)
 
 _engine: AsyncEngine | None = None
 _factory: async_sessionmaker[AsyncSession] | None = None
@@ -51,6 +48,14 @@ def get_engine() -> AsyncEngine:
     return _engine
 
 
+def get_factory() -> async_sessionmaker[AsyncSession]:
+    """The process's session factory (the only one: tests and the CLI use it too)."""
+    get_engine()
+    if _factory is None:  # pragma: no cover - get_engine always sets it
+        raise RuntimeError("no database engine")
+    return _factory
+
+
 def set_engine(engine: AsyncEngine | None) -> None:
     """Point the process at another engine (tests), or forget the current one (None)."""
     global _engine, _factory
@@ -59,20 +64,18 @@ def set_engine(engine: AsyncEngine | None) -> None:
 
 
 @asynccontextmanager
-async def session_scope(*, commit_on: tuple[type[BaseException], ...] = ()) -> AsyncIterator[AsyncSession]:
-    """A session that commits on success and rolls back on any exception.
+async def session_scope() -> AsyncIterator[AsyncSession]:
+    """The unit of work: commits on success, rolls back on any exception but a refused attempt.
 
-    Args:
-        commit_on: exceptions that still commit before propagating (a wrong code or password must
-            keep its attempt counted even though the action is refused).
+    A `RefusedAttempt` (wrong password, code, captcha, quiz answer, unknown supply number) is committed
+    before it propagates: the service has counted it, and the count must survive the refusal. Every other
+    exception rolls everything back. Services never commit or roll back the session they are handed.
     """
-    get_engine()
-    assert _factory is not None
-    session = _factory()
+    factory = get_factory()
+    session = factory()
     try:
         yield session
-        await session.commit()
-    except commit_on:
+    except RefusedAttempt:
         try:
             await session.commit()
         except BaseException:
@@ -80,6 +83,11 @@ async def session_scope(*, commit_on: tuple[type[BaseException], ...] = ()) -> A
             raise
         await _finish(session, rollback=False)
         raise
+    except BaseException:
+        await _finish(session, rollback=True)
+        raise
+    try:
+        await session.commit()
     except BaseException:
         await _finish(session, rollback=True)
         raise

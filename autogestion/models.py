@@ -83,6 +83,11 @@ class VerificationCode(SQLModel, table=True):
     invalidated_at: datetime | None = None
 
 
+class SessionKind:
+    CUSTOMER = "customer"
+    OPERATOR = "operator"
+
+
 class AuthSession(SQLModel, table=True):
     __tablename__ = "auth_sessions"
 
@@ -106,6 +111,7 @@ class LoginClaim(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     client_hash: str = Field(max_length=64, index=True)
+    nonce_hash: str = Field(default="", max_length=64)
     user_id: int
     kind: str = Field(default="customer", max_length=10)
     created_at: datetime

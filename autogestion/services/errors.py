@@ -25,4 +25,18 @@ class RateLimited(DomainError):
 
 
 class AuthError(DomainError):
-    """Not authenticated, or the credentials are wrong (always the generic message)."""
+    """Not authenticated (no session, or not allowed to do this)."""
+
+
+class RefusedAttempt(DomainError):
+    """A wrong guess: password, code, captcha, quiz answer, unknown supply number.
+
+    The action is refused, but what the service wrote about the attempt (a failure counter, a burnt
+    captcha, a spent code try) must stay written, or an attacker could guess for free. The unit of work
+    (`db.session_scope`) always commits before letting this error through, so no caller can lose the
+    count. A service raises it only after its counting writes and never after a business change.
+    """
+
+
+class WrongCredentials(RefusedAttempt):
+    """Login or re-authentication refused (one generic message, the failure counted)."""

@@ -330,7 +330,7 @@ async def run_worker(*, stop: asyncio.Event | None = None, interval: float = 1.0
                 settings = get_settings()
                 mailer, sms_sender = build_mailer(settings), build_sms_sender(settings)
             # Built per round from the current engine, so tests and db.set_engine() are honoured.
-            factory = async_sessionmaker(db.get_engine(), class_=AsyncSession, expire_on_commit=False)
+            factory = db.get_factory()
             sent = await deliver_due(session_factory=factory, mailer=mailer, sms_sender=sms_sender, batch=batch)
             if failing:
                 log.info("outbox worker recovered")

@@ -539,6 +539,12 @@ def normalize_code(raw: str) -> str:
 
 # --- masking (enumeration-safe messages) ----------------------------------------------------------
 
+def mask_document(doc_number: str) -> str:
+    """Hide all but the last three characters of a document number: "20123456" -> "*****456"."""
+    text = doc_number if isinstance(doc_number, str) else ""
+    return "*" * max(len(text) - 3, 0) + text[-3:]
+
+
 def mask_email(email: str) -> str:
     """Hide most of an address: "juan@gmail.com" -> "j***@g***.com".
 
