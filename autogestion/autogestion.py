@@ -11,7 +11,7 @@ import reflex as rx
 
 from autogestion import routes
 from autogestion.config import get_settings
-from autogestion.http import build_api
+from autogestion.http import transformers
 from autogestion.pages.associate import asociar
 from autogestion.pages.dev_inbox import dev_bandeja
 from autogestion.pages.invoices import facturas
@@ -46,7 +46,7 @@ def handle_backend_error(exception: Exception):
 
 app = rx.App(
     stylesheets=["/styles.css"],
-    api_transformer=build_api(),
+    api_transformer=transformers(),
     backend_exception_handler=handle_backend_error,
     head_components=[rx.el.meta(name="theme-color", content="#0b4a8b")],
     html_lang="es-AR",

@@ -14,7 +14,7 @@ DEMO_PASSWORD = "Portal.Demo26"
 
 
 async def _seed_demo() -> None:
-    from sqlalchemy import select
+    from sqlmodel import select
 
     from autogestion.clock import utcnow
     from autogestion.db import session_scope
@@ -25,10 +25,10 @@ async def _seed_demo() -> None:
     async with session_scope() as db:
         info = await seed_demo(session=db)
         if get_settings().env != "production":
-            exists = (await db.execute(select(User.id).where(User.doc_type == "DNI", User.doc_number == "20123456"))).first()
+            exists = (await db.exec(select(User.id).where(User.doc_type == "DNI", User.doc_number == "20123456"))).first()
             if not exists:
                 await accounts.create_active_user(
-                    db, doc_type="DNI", doc_number="20123456", password=DEMO_PASSWORD, first_names="Juan",
+                    session=db, doc_type="DNI", doc_number="20123456", password=DEMO_PASSWORD, first_names="Juan",
                     last_names="Perez", email="juan.perez@example.com", area="264", number="4123456", now=utcnow(),
                 )
     print(f"Demo supply {info.supply_number}: holder {info.holder_name}, {info.holder_doc_type} {info.holder_doc_number}")

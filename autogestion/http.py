@@ -1,7 +1,10 @@
-"""Private HTTP routes mounted in front of Reflex's backend: health and signed, authorised downloads.
+"""Private HTTP routes mounted in front of Reflex's backend (health, login cookie, signed downloads) and
+the upload gate.
 
 Uploaded documents never live under Reflex's public /_upload folder; they are streamed from here only
-to the logged-in owner holding a fresh signed link (5 minutes), never cached, never sniffed.
+to the logged-in owner holding a fresh signed link (5 minutes), never cached, never sniffed. Upload
+requests themselves pass `UploadGate` first, which refuses an oversized body or more than one file
+before Reflex spools anything to disk.
 """
 
 from __future__ import annotations
@@ -15,13 +18,15 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
+from autogestion.adapters.documents import MAX_UPLOAD_BYTES
+from autogestion.client import security_event
 from autogestion.clock import utcnow
 from autogestion.config import get_settings
 from autogestion.db import get_engine, session_scope
 from autogestion.services import sessions
 from autogestion.services.documents import open_document_for_user, verify_link
 from autogestion.services.errors import DomainError
-from autogestion.services.supplies import invoice_pdf_for_user
+from autogestion.services.invoices import invoice_pdf_for_user
 
 log = logging.getLogger(__name__)
 SESSION_COOKIE = "ag_sid"
@@ -67,7 +72,7 @@ async def download(request: Request) -> Response:
     except DomainError:
         return denied
     async with session_scope() as db:
-        viewer = await sessions.resolve_session(db, token=request.cookies.get(SESSION_COOKIE, ""), now=utcnow())
+        viewer = await sessions.resolve_session(session=db, token=request.cookies.get(SESSION_COOKIE, ""), now=utcnow())
         if viewer != user_id:
             log.warning("download refused: link of user %s, session of %s", user_id, viewer)
             return denied
@@ -86,18 +91,26 @@ async def download(request: Request) -> Response:
 
 
 def _same_origin(request: Request) -> bool:
-    # The session endpoints change state: refuse cross-site callers (the cookie is SameSite=Strict too).
+    # The session endpoints change state: refuse cross-site callers and callers that send no Origin at
+    # all (browsers always send it on a fetch POST/DELETE; the cookie is SameSite=Strict too).
     origin = request.headers.get("origin")
-    return origin is None or origin == get_settings().base_url or origin == f"{request.url.scheme}://{request.url.netloc}"
+    return origin is not None and (
+        origin == get_settings().base_url or origin == f"{request.url.scheme}://{request.url.netloc}"
+    )
 
 
 async def open_session(request: Request) -> Response:
-    """Redeem this tab's login claim: mint the session and set it as an HttpOnly cookie."""
+    """Redeem this tab's login claim (its Reflex token and the nonce the login handed it): mint the session
+    and set it as an HttpOnly cookie."""
     if not _same_origin(request):
         return PlainTextResponse("Origen no permitido.", status_code=403)
     async with session_scope() as db:
-        minted = await sessions.redeem_claim(db, client_token=request.headers.get("x-client-token", ""), now=utcnow())
+        minted = await sessions.redeem_claim(
+            session=db, client_token=request.headers.get("x-client-token", ""),
+            nonce=request.headers.get("x-login-nonce", ""), now=utcnow(),
+        )
     if minted is None:
+        security_event("claim_refused", peer=request.client.host if request.client else "")
         return JSONResponse({"ok": False}, status_code=401, headers={"Cache-Control": "no-store"})
     token, _kind = minted
     response = JSONResponse({"ok": True}, headers={"Cache-Control": "no-store"})
@@ -115,7 +128,7 @@ async def close_session(request: Request) -> Response:
     token = request.cookies.get(SESSION_COOKIE, "")
     if token:
         async with session_scope() as db:
-            await sessions.revoke_session(db, token=token, now=utcnow())
+            await sessions.revoke_session(session=db, token=token, now=utcnow())
     response = JSONResponse({"ok": True}, headers={"Cache-Control": "no-store"})
     response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="strict")
     return response
@@ -128,3 +141,85 @@ def build_api() -> Starlette:
         Route(SESSION_API, close_session, methods=["DELETE"]),
         Route(FILE_ROUTE, download),
     ])
+
+
+UPLOAD_PATH = "/_upload"
+# A multipart body is the file plus a few headers and the event arguments.
+MAX_UPLOAD_BODY = MAX_UPLOAD_BYTES + 64 * 1024
+TOO_BIG = "El archivo supera los 10 MB. Subí uno más liviano."
+ONE_FILE = "Subí un solo archivo."
+
+
+class _Refused(Exception):
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class UploadGate:
+    """ASGI middleware for Reflex's upload endpoint: one file, at most MAX_UPLOAD_BODY bytes.
+
+    Reflex has no server-side limit: it would spool any body to disk before a handler could refuse it.
+    The gate refuses a declared Content-Length over the limit at once, and counts the bytes and the file
+    parts of a body as they stream in, answering 413 as soon as either is over.
+    """
+
+    def __init__(self, app, *, max_body: int = MAX_UPLOAD_BODY, max_files: int = 1) -> None:
+        self.app = app
+        self.max_body = max_body
+        self.max_files = max_files
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http" or scope.get("method") != "POST" or not scope.get("path", "").startswith(UPLOAD_PATH):
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope.get("headers") or []).get(b"content-length", b"")
+        if declared.isdigit() and int(declared) > self.max_body:
+            await self._refuse(send, TOO_BIG)
+            return
+        received, files, tail = 0, 0, b""
+        refused: list[str] = []
+        started = False
+
+        async def counting_receive():
+            nonlocal received, files, tail
+            message = await receive()
+            if message["type"] == "http.request" and not refused:
+                chunk = message.get("body", b"")
+                received += len(chunk)
+                window = tail + chunk
+                files += window.count(b"; filename=") - tail.count(b"; filename=")
+                tail = window[-16:]
+                if received > self.max_body:
+                    refused.append(TOO_BIG)
+                elif files > self.max_files:
+                    refused.append(ONE_FILE)
+                if refused:
+                    return {"type": "http.disconnect"}
+            return message
+
+        async def guarded_send(message):
+            nonlocal started
+            if refused:
+                return  # the app's answer to the cut-off body is replaced by ours below
+            started = True
+            await send(message)
+
+        await self.app(scope, counting_receive, guarded_send)
+        if refused and not started:
+            await self._refuse(send, refused[0])
+
+    @staticmethod
+    async def _refuse(send, message: str) -> None:
+        security_event("upload_refused", reason=message)
+        response = JSONResponse({"detail": message}, status_code=413, headers={"Connection": "close"})
+        await response({"type": "http"}, _no_receive, send)
+
+
+async def _no_receive():  # pragma: no cover - a JSONResponse never reads the request
+    return {"type": "http.disconnect"}
+
+
+def transformers() -> list:
+    """What rx.App(api_transformer=...) gets: the private routes, then the upload gate around everything."""
+    return [build_api(), UploadGate]

@@ -38,9 +38,9 @@ async def main(seconds: float, rate: float) -> None:
         await conn.run_sync(SQLModel.metadata.create_all)
     async with db.session_scope() as s:
         user_id = await accounts.create_active_user(
-            s, doc_type="DNI", doc_number="30123456", password="Clave.Segura42", first_names="Ana", last_names="Gómez",
+            session=s, doc_type="DNI", doc_number="30123456", password="Clave.Segura42", first_names="Ana", last_names="Gómez",
             email="ana@example.com", area="264", number="4123456", now=utcnow())
-        token = await sessions.create_session(s, user_id=user_id, now=utcnow())
+        token = await sessions.create_session(session=s, user_id=user_id, now=utcnow())
 
     login_times: list[float] = []
     event_times: list[float] = []
@@ -49,7 +49,7 @@ async def main(seconds: float, rate: float) -> None:
     async def one_login() -> None:
         t = time.perf_counter()
         async with db.session_scope() as s:
-            await accounts.authenticate(s, doc_type="DNI", doc_number="30123456", password="Clave.Segura42", now=utcnow())
+            await accounts.authenticate(session=s, doc_type="DNI", doc_number="30123456", password="Clave.Segura42", now=utcnow())
         login_times.append((time.perf_counter() - t) * 1000)
 
     async def logins() -> None:
@@ -63,7 +63,7 @@ async def main(seconds: float, rate: float) -> None:
         while time.monotonic() < stop:
             t = time.perf_counter()
             async with db.session_scope() as s:
-                await sessions.resolve_session(s, token=token, now=utcnow())
+                await sessions.resolve_session(session=s, token=token, now=utcnow())
             event_times.append((time.perf_counter() - t) * 1000)
             await asyncio.sleep(0.02)
 

@@ -21,6 +21,7 @@ def captcha_block(error: rx.Var) -> rx.Component:
                            aria_label="Otra imagen", title="Otra imagen"),
             align="center",
         ),
+        rx.cond(CaptchaState.notice != "", rx.text(CaptchaState.notice, color="#c62828", font_size="0.85em", role="alert")),
         field("Código de seguridad", "captcha", error=error, ok=False, placeholder="Escribí las letras de la imagen",
               max_length=12, autocomplete="off"),
         width="100%",

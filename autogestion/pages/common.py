@@ -1,10 +1,5 @@
-"""Bits several public pages share: the document-type options."""
+"""Bits several public pages share: the document-type options (from models.DOCUMENT_TYPES)."""
 
-DOC_TYPE_OPTIONS = [
-    ("DNI", "DNI"),
-    ("LE", "Libreta de Enrolamiento"),
-    ("LC", "Libreta Cívica"),
-    ("CI", "Cédula de Identidad"),
-    ("PAS", "Pasaporte"),
-    ("CUIT", "CUIT/CUIL"),
-]
+from autogestion.models import DOCUMENT_TYPES
+
+DOC_TYPE_OPTIONS = [(code, long) for code, (_, long) in DOCUMENT_TYPES.items()]

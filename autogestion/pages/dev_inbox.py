@@ -23,6 +23,8 @@ def dev_bandeja() -> rx.Component:
         rx.heading("Bandeja de desarrollo", size="6"),
         rx.text("Mensajes capturados por el SMTP local y el outbox de SMS. No existe en producción.", color=MUTED),
         rx.button("Actualizar", on_click=DevInboxState.load, variant="soft"),
+        rx.cond(DevInboxState.refused, rx.callout("Esta bandeja solo se ve desde la misma máquina que corre el portal.",
+                                                  icon="shield-alert", color_scheme="red")),
         rx.foreach(DevInboxState.messages, _message),
         max_width="50em",
     )

@@ -45,7 +45,7 @@ def login() -> rx.Component:
                       autocomplete="username", max_length=20),
                 field("Contraseña", "password", error=e["password"], ok=False, type_="password", autocomplete="current-password"),
                 captcha_block(e["captcha"]),
-                rx.button("Ingresar", type="submit", size="3", width="100%", loading=LoginState.busy),
+                rx.button("Ingresar", type="submit", size="3", width="100%"),
                 spacing="4",
                 width="100%",
             ),

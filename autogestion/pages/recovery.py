@@ -14,7 +14,7 @@ from autogestion.state.recovery import RecoveryState
 
 
 def _ask() -> rx.Component:
-    e = RecoveryState.errors
+    e = RecoveryState.ask_errors
     return rx.form(
         rx.vstack(
             select_field("Tipo de documento", "doc_type", DOC_TYPE_OPTIONS, error=e["doc_type"]),
@@ -41,7 +41,7 @@ def _ask() -> rx.Component:
 
 
 def _reset() -> rx.Component:
-    e = RecoveryState.errors
+    e = RecoveryState.reset_errors
     return rx.form(
         rx.vstack(
             field("Código recibido", "code", error=e["code"], ok=False, input_mode="numeric", max_length=7,

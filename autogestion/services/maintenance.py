@@ -30,10 +30,10 @@ async def sweep(*, now: datetime | None = None) -> Swept:
     async with session_scope() as db:
         files = await documents.sweep_orphans(session=db, now=now)
     async with session_scope() as db:
-        users = await accounts.purge_unfinished(db, now=now)
-        await db.execute(delete(Captcha).where(Captcha.expires_at < now - timedelta(hours=1)))
-        await db.execute(delete(LoginClaim).where(LoginClaim.expires_at < now - timedelta(hours=1)))
-        await throttle.purge(db, older_than=now - timedelta(days=2))
+        users = await accounts.purge_unfinished(session=db, now=now)
+        await db.exec(delete(Captcha).where(Captcha.expires_at < now - timedelta(hours=1)))
+        await db.exec(delete(LoginClaim).where(LoginClaim.expires_at < now - timedelta(hours=1)))
+        await throttle.purge(session=db, older_than=now - timedelta(days=2))
     return Swept(orphan_files=files, unfinished_registrations=users)
 
 

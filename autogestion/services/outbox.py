@@ -6,11 +6,10 @@ import asyncio
 import logging
 import re
 from collections.abc import Callable
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 from sqlalchemy import or_, update
-from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -41,10 +40,17 @@ CLAIM_DURATION = timedelta(minutes=2)
 SEND_TIMEOUT_SECONDS = 60.0
 MAX_ERROR_CHARS = 500
 
+_CODE = re.compile(r"(?<![0-9])[0-9]{6}(?![0-9])")
+REDACTED = "••••••"
 _E164 = re.compile(r"^\+[1-9][0-9]{7,14}$")
 _URL_CREDENTIALS = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/@\s]+@")
 _BEARER = re.compile(r"(?i)\bbearer\s+\S+")
 _SECRET_PARAM = re.compile(r"(?i)\b(token|key|password|passwd|secret|auth)=[^&\s]+")
+
+
+def redact_codes(text: str) -> str:
+    """Hide 6-digit verification codes: they leave the database once delivered (and never reach a page)."""
+    return _CODE.sub(REDACTED, text)
 
 
 class Sender(Protocol):
@@ -55,7 +61,7 @@ class Sender(Protocol):
 
 def _db_time(moment: datetime) -> datetime:
     """moment as aware UTC (the columns refuse naive values; a naive one given by a caller means UTC)."""
-    return moment.astimezone(timezone.utc) if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _refuse_line_breaks(name: str, value: str) -> None:
@@ -174,7 +180,11 @@ async def _mark_sent(session_factory: Callable[[], Any], msg: OutboxMessage, at:
         await session.exec(
             update(OutboxMessage)
             .where(OutboxMessage.id == msg.id, OutboxMessage.status == OutboxStatus.PENDING)
-            .values(status=OutboxStatus.SENT, sent_at=at, claimed_until=None, last_error="")
+            .values(
+                status=OutboxStatus.SENT, sent_at=at, claimed_until=None, last_error="",
+                # The code has done its job: it is not kept in clear once the message left.
+                subject=redact_codes(msg.subject), body=redact_codes(msg.body),
+            )
             .execution_options(synchronize_session=False)
         )
         await session.commit()
@@ -186,7 +196,7 @@ async def _mark_failed(
     attempts = msg.attempts + 1
     values: dict[str, Any] = {"attempts": attempts, "last_error": error, "claimed_until": None}
     if attempts >= MAX_ATTEMPTS:
-        values["status"] = OutboxStatus.ABANDONED
+        values.update(status=OutboxStatus.ABANDONED, subject=redact_codes(msg.subject), body=redact_codes(msg.body))
     else:
         values["next_attempt_at"] = at + BACKOFF[attempts - 1]
     async with session_factory() as session:
@@ -335,7 +345,7 @@ async def run_worker(*, stop: asyncio.Event | None = None, interval: float = 1.0
             if failing:
                 log.info("outbox worker recovered")
                 failing = False
-        except Exception as exc:  # noqa: BLE001 (the worker must outlive a database or config outage)
+        except Exception as exc:
             # One traceback per outage, then one line per round, so a long outage does not flood the log.
             if not failing:
                 log.exception("outbox worker round failed; retrying every %s s", interval)

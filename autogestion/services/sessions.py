@@ -16,11 +16,10 @@ import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from pydantic import BaseModel
 from sqlalchemy import func, update
 from sqlmodel import select
 
-from autogestion.models import AuthSession, LoginClaim, OutboxMessage, SessionKind, User
+from autogestion.models import AuthSession, LoginClaim, OutboxMessage, SessionKind, User, ViewerPublic
 
 IDLE_TIMEOUT = timedelta(minutes=30)
 ABSOLUTE_TIMEOUT = timedelta(hours=12)
@@ -52,16 +51,6 @@ class LoginTicket:
 def issue_ticket(*, user_id: int, kind: str, now: datetime) -> LoginTicket:
     """A ticket for user_id. Call it only where a password or a code has just been verified."""
     return LoginTicket(user_id=user_id, kind=kind, issued_at=now, _mint=_MINT)
-
-
-class ViewerPublic(BaseModel):
-    """Who is behind a live customer session, with what every page needs (one query)."""
-
-    user_id: int
-    status: str
-    dni_status: str
-    full_name: str
-    unread: int
 
 
 async def create_session(*, session, user_id: int, kind: str = SessionKind.CUSTOMER, now: datetime) -> str:

@@ -11,6 +11,7 @@ from types import MappingProxyType
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
 
+from autogestion.models import DOCUMENT_TYPES
 from autogestion.services.errors import ValidationError
 
 __all__ = [
@@ -19,6 +20,8 @@ __all__ = [
     "NAME_MAX_LENGTH",
     "PASSWORD_MAX_BYTES",
     "PASSWORD_MIN_LENGTH",
+    "document_label",
+    "mask_document",
     "mask_email",
     "mask_phone",
     "normalize_code",
@@ -33,17 +36,13 @@ __all__ = [
 
 # --- documents ------------------------------------------------------------------------------------
 
-DOC_TYPES: MappingProxyType[str, str] = MappingProxyType(
-    {
-        "DNI": "DNI",
-        "LE": "LE",
-        "LC": "LC",
-        "CI": "CI",
-        "PAS": "Pasaporte",
-        "CUIT": "CUIT/CUIL",
-    }
-)
-"""Allowed document types, in the order the select shows them: code stored in the DB -> label."""
+DOC_TYPES: MappingProxyType[str, str] = MappingProxyType({code: short for code, (short, _) in DOCUMENT_TYPES.items()})
+"""Allowed document types: code stored in the DB -> short label (models.DOCUMENT_TYPES is the source)."""
+
+
+def document_label(doc_type: str, doc_number: str) -> str:
+    """"DNI 20123456", "Pasaporte AB123456": how pages and notices write a document."""
+    return f"{DOC_TYPES.get(doc_type, doc_type)} {doc_number}".strip()
 
 # (article + name used in messages, min digits, max digits); the passport is handled apart.
 _NUMERIC_DOCS: dict[str, tuple[str, int, int]] = {
@@ -460,33 +459,8 @@ def normalize_mobile(area: str, number: str) -> str:
     Raises:
         ValidationError: on field "area" or "number".
     """
-    if not isinstance(area, str):
-        raise ValidationError("Ingresá el código de área (sin el 0).", field="area")
-    if not isinstance(number, str):
-        raise ValidationError("Ingresá tu número de celular (sin el 15).", field="number")
-    area_text = area.strip(" ")
-    if not area_text:
-        raise ValidationError("Ingresá el código de área (sin el 0).", field="area")
-    if not _DIGITS.fullmatch(area_text):
-        raise _phone_chars_error(area_text, "area", "el código de área")
-    if area_text.startswith("0"):
-        raise ValidationError("Ingresá el código de área sin el 0 inicial.", field="area")
-    if not 2 <= len(area_text) <= 4:
-        raise ValidationError("El código de área tiene entre 2 y 4 dígitos.", field="area")
-
-    if len(number) > 40:
-        raise ValidationError("El número de celular tiene entre 6 y 8 dígitos.", field="number")
-    number_text = _PHONE_SEPARATORS.sub("", number.strip(" "))
-    if not number_text:
-        raise ValidationError("Ingresá tu número de celular (sin el 15).", field="number")
-    if not _DIGITS.fullmatch(number_text):
-        raise _phone_chars_error(number_text, "number", "el número de celular")
-    if number_text.startswith("15"):
-        raise ValidationError("Ingresá el número sin el 15 inicial.", field="number")
-    if number_text.startswith("0"):
-        raise ValidationError("El número de celular no puede empezar con 0.", field="number")
-    if not 6 <= len(number_text) <= 8:
-        raise ValidationError("El número de celular tiene entre 6 y 8 dígitos (sin el 15).", field="number")
+    area_text = check_area(area)
+    number_text = check_number(number)
     if len(area_text) + len(number_text) != 10:
         raise ValidationError("El código de área y el número deben sumar 10 dígitos.", field="number")
 
@@ -577,20 +551,51 @@ def mask_phone(e164: str) -> str:
     return f"+54 9 *** ***-**{e164[-2:]}"
 
 
-def check_area(area: str) -> None:
-    """The área's own rules, for live feedback before the number is typed (normalize_mobile decides)."""
-    if not area.isascii() or not area.isdigit() or not 2 <= len(area) <= 4:
-        raise ValidationError("El código de área tiene entre 2 y 4 dígitos.", field="area")
-    if area.startswith("0"):
+def check_area(area: object) -> str:
+    """The área's own rules (normalize_mobile applies them too; pages use them for live ✓/✗).
+
+    Returns:
+        The área's digits.
+
+    Raises:
+        ValidationError: on field "area".
+    """
+    if not isinstance(area, str):
+        raise ValidationError("Ingresá el código de área (sin el 0).", field="area")
+    area_text = area.strip(" ")
+    if not area_text:
+        raise ValidationError("Ingresá el código de área (sin el 0).", field="area")
+    if not _DIGITS.fullmatch(area_text):
+        raise _phone_chars_error(area_text, "area", "el código de área")
+    if area_text.startswith("0"):
         raise ValidationError("Ingresá el código de área sin el 0 inicial.", field="area")
+    if not 2 <= len(area_text) <= 4:
+        raise ValidationError("El código de área tiene entre 2 y 4 dígitos.", field="area")
+    return area_text
 
 
-def check_number(number: str) -> None:
-    """The número's own rules, for live feedback before the área is typed (normalize_mobile decides)."""
-    digits = number.replace(" ", "").replace("-", "")
-    if not digits.isascii() or not digits.isdigit():
-        raise ValidationError("El número lleva solo dígitos.", field="number")
-    if digits.startswith("15"):
+def check_number(number: object) -> str:
+    """The número's own rules (normalize_mobile applies them too; pages use them for live ✓/✗).
+
+    Returns:
+        The número's digits (spaces and hyphens removed).
+
+    Raises:
+        ValidationError: on field "number".
+    """
+    if not isinstance(number, str):
+        raise ValidationError("Ingresá tu número de celular (sin el 15).", field="number")
+    if len(number) > 40:
+        raise ValidationError("El número de celular tiene entre 6 y 8 dígitos.", field="number")
+    number_text = _PHONE_SEPARATORS.sub("", number.strip(" "))
+    if not number_text:
+        raise ValidationError("Ingresá tu número de celular (sin el 15).", field="number")
+    if not _DIGITS.fullmatch(number_text):
+        raise _phone_chars_error(number_text, "number", "el número de celular")
+    if number_text.startswith("15"):
         raise ValidationError("Ingresá el número sin el 15 inicial.", field="number")
-    if not 6 <= len(digits) <= 8:
-        raise ValidationError("El número tiene entre 6 y 8 dígitos.", field="number")
+    if number_text.startswith("0"):
+        raise ValidationError("El número de celular no puede empezar con 0.", field="number")
+    if not 6 <= len(number_text) <= 8:
+        raise ValidationError("El número de celular tiene entre 6 y 8 dígitos (sin el 15).", field="number")
+    return number_text

@@ -8,7 +8,9 @@ import reflex as rx
 from pydantic import BaseModel
 
 from autogestion.adapters.mail_sink import read_maildir, read_sms_outbox
+from autogestion.client import is_loopback, security_event
 from autogestion.config import get_settings
+from autogestion.state.guards import bind_client, public
 
 
 class CapturedMessage(BaseModel):
@@ -21,12 +23,19 @@ class CapturedMessage(BaseModel):
 
 class DevInboxState(rx.State):
     messages: list[CapturedMessage] = []
+    refused: bool = False
 
     @rx.event
+    @public
     async def load(self):
+        """Every code sent lies here: only for development, and only to a browser on this machine."""
         settings = get_settings()
+        self.messages, self.refused = [], False
         if not settings.dev_pages:  # belt and braces: the page is not even registered in production
-            self.messages = []
+            return
+        if not is_loopback(bind_client(self)):
+            security_event("dev_inbox_refused")
+            self.refused = True
             return
         mails = await asyncio.to_thread(read_maildir, settings.mail_dir)
         sms = await asyncio.to_thread(read_sms_outbox, settings.sms_outbox)

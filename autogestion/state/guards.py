@@ -26,8 +26,8 @@ from autogestion import routes
 from autogestion.client import resolve_client_ip, security_event, set_client_ip
 from autogestion.config import get_settings
 from autogestion.models import DniStatus, UserStatus
-from autogestion.services.sessions import ViewerPublic
-from autogestion.state.session import SessionState, step_for
+from autogestion.models import ViewerPublic
+from autogestion.state.session import SessionState, landing_for
 
 GUARD_ATTR = "__autogestion_guard__"
 
@@ -84,10 +84,10 @@ def customer(fn: Callable | None = None, *, allow_unreadable_dni: bool = False):
     def check(viewer: ViewerPublic | None):
         if viewer is None:
             return rx.redirect(routes.LOGIN)
-        if viewer.status != UserStatus.ACTIVE:
-            return rx.redirect(step_for(viewer.status))
-        if not allow_unreadable_dni and viewer.dni_status == DniStatus.NOT_LEGIBLE:
-            return rx.redirect(routes.PERFIL)
+        if viewer.status != UserStatus.ACTIVE or (
+            not allow_unreadable_dni and viewer.dni_status == DniStatus.NOT_LEGIBLE
+        ):
+            return rx.redirect(landing_for(viewer.status, viewer.dni_status))
         return None
 
     def decorate(inner: Callable) -> Callable:
@@ -103,7 +103,7 @@ def registering(*statuses: str):
         if viewer is None:
             return rx.redirect(routes.LOGIN)
         if viewer.status not in statuses:
-            return rx.redirect(step_for(viewer.status))
+            return rx.redirect(landing_for(viewer.status, viewer.dni_status))
         return None
 
     def decorate(inner: Callable) -> Callable:

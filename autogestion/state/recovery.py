@@ -1,4 +1,7 @@
-"""Password recovery ("¿Se te olvidó tu contraseña?"): document → code → new password."""
+"""Password recovery ("¿Se te olvidó tu contraseña?"): document → code → new password.
+
+Each step places errors only on the fields that step shows; every other message goes to the form.
+"""
 
 from __future__ import annotations
 
@@ -7,59 +10,70 @@ import reflex as rx
 from autogestion.clock import utcnow
 from autogestion.db import session_scope
 from autogestion.services import accounts
-from autogestion.services.errors import DomainError, ValidationError
+from autogestion.services.errors import DomainError
 from autogestion.state.captcha import CaptchaState
 from autogestion.state.forms import clean, place, text
+from autogestion.state.guards import public
 
 ASK = ("doc_type", "doc_number", "channel", "captcha")
 RESET = ("code", "password", "password2")
+DONE = "Listo: cambiaste tu contraseña y cerramos todas tus sesiones. Ya podés ingresar."
 
 
 class RecoveryState(rx.State):
     step: str = "ask"  # ask | reset | done
-    errors: dict[str, str] = clean(ASK + RESET)
+    ask_errors: dict[str, str] = clean(ASK)
+    reset_errors: dict[str, str] = clean(RESET)
     form_error: str = ""
     info: str = ""
     _doc_type: str = ""
     _doc_number: str = ""
     _channel: str = ""
 
-    @rx.event
-    async def load(self):
-        self.step, self.errors, self.form_error, self.info = "ask", clean(ASK + RESET), "", ""
-        captcha = await self.get_state(CaptchaState)
-        await captcha.refresh()
+    def _clear_feedback(self) -> None:
+        self.ask_errors, self.reset_errors, self.form_error = clean(ASK), clean(RESET), ""
 
     @rx.event
+    @public
+    async def load(self):
+        self._clear_feedback()
+        self.step, self.info = "ask", ""
+        await (await self.get_state(CaptchaState))._draw()
+
+    @rx.event
+    @public
     async def ask(self, form: dict):
-        self.errors, self.form_error = clean(ASK + RESET), ""
-        captcha = await self.get_state(CaptchaState)
+        """**Enviar código**: the same answer for any document."""
+        self._clear_feedback()
         try:
-            await captcha.consume(form.get("captcha") if isinstance(form, dict) else "", action="recuperar")
+            await (await self.get_state(CaptchaState))._check(text(form, "captcha"), action="recuperar")
             async with session_scope() as db:
                 self.info = await accounts.start_recovery(
-                    db, doc_type=text(form, "doc_type"), doc_number=text(form, "doc_number"),
+                    session=db, doc_type=text(form, "doc_type"), doc_number=text(form, "doc_number"),
                     channel=text(form, "channel"), now=utcnow(),
                 )
         except DomainError as exc:
-            self.errors, self.form_error = place(ASK + RESET, exc)
+            self.ask_errors, self.form_error = place(ASK, exc)
             return rx.set_value("captcha", "")  # the picture changed: clear the old answer
         self._doc_type, self._doc_number, self._channel = text(form, "doc_type"), text(form, "doc_number"), text(form, "channel")
         self.step = "reset"
 
     @rx.event
+    @public
     async def reset_password(self, form: dict):
-        self.errors, self.form_error = clean(ASK + RESET), ""
+        """**Cambiar contraseña**: code + new password."""
+        self._clear_feedback()
         if self.step != "reset":
             return
         try:
-            async with session_scope(commit_on=(ValidationError,)) as db:
+            async with session_scope() as db:
                 await accounts.complete_recovery(
-                    db, doc_type=self._doc_type, doc_number=self._doc_number, channel=self._channel,
-                    code=text(form, "code"), password=text(form, "password"), password2=text(form, "password2"), now=utcnow(),
+                    session=db, doc_type=self._doc_type, doc_number=self._doc_number, channel=self._channel,
+                    code=text(form, "code"), password=text(form, "password"), password2=text(form, "password2"),
+                    now=utcnow(),
                 )
         except DomainError as exc:
-            self.errors, self.form_error = place(ASK + RESET, exc)
+            self.reset_errors, self.form_error = place(RESET, exc)
             return
-        self.step, self.info = "done", "Listo: cambiaste tu contraseña y cerramos todas tus sesiones. Ya podés ingresar."
+        self.step, self.info = "done", DONE
         self._doc_type = self._doc_number = self._channel = ""

@@ -11,35 +11,26 @@ from autogestion.models import UserStatus
 from autogestion.services import accounts
 from autogestion.services.errors import DomainError, ValidationError
 from autogestion.services.validation import (
+    check_area,
+    check_number,
     mask_email,
     mask_phone,
     normalize_document,
     normalize_email,
     normalize_mobile,
     normalize_name,
-    check_area,
-    check_number,
     password_checks,
     validate_password,
 )
 from autogestion.state.captcha import CaptchaState
 from autogestion.state.forms import clean, place, text
-from autogestion.state.session import SessionState, step_for
+from autogestion.state.guards import public, registering
+from autogestion.state.session import SessionState, landing_for
 
 STEP1 = ("doc_type", "doc_number", "password", "password2", "captcha")
 STEP2 = ("first_names", "last_names", "email", "area", "number")
 STEP3 = ("code_email", "code_sms")
-
-
-async def _pending_viewer(state: rx.State, allowed: tuple[str, ...]):
-    """(user_id, None) when the logged-in account is at one of the allowed steps, else (None, redirect)."""
-    session = await state.get_state(SessionState)
-    viewer = await session.viewer()
-    if viewer is None:
-        return None, rx.redirect(routes.LOGIN)
-    if viewer.status not in allowed:
-        return None, rx.redirect(step_for(viewer.status))
-    return viewer.user_id, None
+PENDING = (UserStatus.PENDING_DATA, UserStatus.PENDING_CODES)
 
 
 class RegistroState(rx.State):
@@ -52,14 +43,13 @@ class RegistroState(rx.State):
     _doc_type: str = "DNI"
 
     @rx.event
+    @public
     async def load(self):
         self.errors, self.form_error = clean(STEP1), ""
-        session = await self.get_state(SessionState)
-        viewer = await session.viewer()
+        viewer = await (await self.get_state(SessionState))._viewer()
         if viewer is not None:
-            return rx.redirect(step_for(viewer.status))
-        captcha = await self.get_state(CaptchaState)
-        await captcha.refresh()
+            return rx.redirect(landing_for(viewer.status, viewer.dni_status))
+        await (await self.get_state(CaptchaState))._draw()
 
     def _mark(self, name: str, check) -> None:
         try:
@@ -72,17 +62,20 @@ class RegistroState(rx.State):
         self.oks = {**self.oks, name: True}
 
     @rx.event
-    def set_doc_type(self, value: str):
+    @public
+    async def set_doc_type(self, value: str):
         self._doc_type = value if isinstance(value, str) else ""
 
     @rx.event
-    def check_document(self, value: str):
+    @public
+    async def check_document(self, value: str):
         """✓/✗ beside the document as soon as the field is left (format only: no lookup)."""
         if isinstance(value, str) and value:
             self._mark("doc_number", lambda: normalize_document(self._doc_type, value))
 
     @rx.event
-    def check_password(self, value: str):
+    @public
+    async def check_password(self, value: str):
         """Live checklist of the manual's password rules and ✓/✗ (the password itself is not kept)."""
         value = value if isinstance(value, str) else ""
         self.rules = password_checks(value)
@@ -90,21 +83,21 @@ class RegistroState(rx.State):
             self._mark("password", lambda: validate_password(value))
 
     @rx.event
+    @public
     async def submit(self, form: dict):
+        """**Registrar Cuenta**: captcha first, then the account; the tab is logged in at step 2."""
         self.errors, self.form_error = clean(STEP1), ""
-        captcha = await self.get_state(CaptchaState)
         try:
-            await captcha.consume(form.get("captcha") if isinstance(form, dict) else "", action="registro")
+            await (await self.get_state(CaptchaState))._check(text(form, "captcha"), action="registro")
             async with session_scope() as db:
-                user_id = await accounts.start_registration(
-                    db, doc_type=text(form, "doc_type"), doc_number=text(form, "doc_number"),
+                result = await accounts.start_registration(
+                    session=db, doc_type=text(form, "doc_type"), doc_number=text(form, "doc_number"),
                     password=text(form, "password"), password2=text(form, "password2"), now=utcnow(),
                 )
         except DomainError as exc:
             self.errors, self.form_error = place(STEP1, exc)
             return rx.set_value("captcha", "")  # the picture changed: clear the old answer
-        session = await self.get_state(SessionState)
-        return await session.start(user_id, routes.REGISTRO_DATOS)
+        return await (await self.get_state(SessionState))._start(result.ticket, routes.REGISTRO_DATOS)
 
 
 class DatosState(rx.State):
@@ -120,17 +113,16 @@ class DatosState(rx.State):
     email: str = ""
 
     @rx.event
-    async def load(self):
+    @registering(*PENDING)
+    async def load(self, user_id: int):
         self.errors, self.form_error = clean(STEP2), ""
-        user_id, redirect = await _pending_viewer(self, (UserStatus.PENDING_DATA, UserStatus.PENDING_CODES))
-        if redirect:
-            return redirect
         async with session_scope() as db:
-            user = await accounts.get_user_public(db, user_id=user_id)
+            user = await accounts.registration_contact(session=db, user_id=user_id)
         self.first_names, self.last_names, self.email = user.first_names, user.last_names, user.email
 
     @rx.event
-    def check(self, name: str, value: str):
+    @public
+    async def check(self, name: str, value: str):
         """✓/✗ beside a field when it is left (syntax only; uniqueness is told on Continuar)."""
         if name not in STEP2 or not isinstance(value, str) or not value or len(value) > 300:
             return
@@ -160,16 +152,16 @@ class DatosState(rx.State):
             self.oks = {**self.oks, "area": True, "number": True}
 
     @rx.event
-    async def submit(self, form: dict):
+    @registering(*PENDING)
+    async def submit(self, user_id: int, form: dict):
+        """**Continuar**: store the data and send both codes."""
         self.errors, self.form_error = clean(STEP2), ""
-        user_id, redirect = await _pending_viewer(self, (UserStatus.PENDING_DATA, UserStatus.PENDING_CODES))
-        if redirect:
-            return redirect
         try:
             async with session_scope() as db:
                 await accounts.submit_contact_data(
-                    db, user_id=user_id, first_names=text(form, "first_names"), last_names=text(form, "last_names"),
-                    email=text(form, "email"), area=text(form, "area"), number=text(form, "number"), now=utcnow(),
+                    session=db, user_id=user_id, first_names=text(form, "first_names"),
+                    last_names=text(form, "last_names"), email=text(form, "email"), area=text(form, "area"),
+                    number=text(form, "number"), now=utcnow(),
                 )
         except DomainError as exc:
             self.errors, self.form_error = place(STEP2, exc)
@@ -187,41 +179,37 @@ class CodigoState(rx.State):
     phone_masked: str = ""
 
     @rx.event
-    async def load(self):
+    @registering(UserStatus.PENDING_CODES)
+    async def load(self, user_id: int):
         self.errors, self.form_error, self.info = clean(STEP3), "", ""
-        user_id, redirect = await _pending_viewer(self, (UserStatus.PENDING_CODES,))
-        if redirect:
-            return redirect
         async with session_scope() as db:
-            user = await accounts.get_user_public(db, user_id=user_id)
+            user = await accounts.registration_contact(session=db, user_id=user_id)
         self.email_masked, self.phone_masked = mask_email(user.email), mask_phone(user.phone_e164)
 
     @rx.event
-    async def submit(self, form: dict):
+    @registering(UserStatus.PENDING_CODES)
+    async def submit(self, user_id: int, form: dict):
+        """**Continuar**: both codes right → active account, a fresh session, Mis Suministros."""
         self.errors, self.form_error, self.info = clean(STEP3), "", ""
-        user_id, redirect = await _pending_viewer(self, (UserStatus.PENDING_CODES,))
-        if redirect:
-            return redirect
         try:
-            async with session_scope(commit_on=(DomainError,)) as db:
-                await accounts.complete_registration(
-                    db, user_id=user_id, email_code=text(form, "code_email"), sms_code=text(form, "code_sms"), now=utcnow()
+            async with session_scope() as db:
+                result = await accounts.complete_registration(
+                    session=db, user_id=user_id, email_code=text(form, "code_email"), sms_code=text(form, "code_sms"),
+                    now=utcnow(),
                 )
         except DomainError as exc:
             self.errors, self.form_error = place(STEP3, exc)
             return
-        return rx.redirect(routes.SUMINISTROS)
+        return await (await self.get_state(SessionState))._start(result.ticket, routes.SUMINISTROS)
 
     @rx.event
-    async def resend(self):
+    @registering(UserStatus.PENDING_CODES)
+    async def resend(self, user_id: int):
         """"Reenviar código": new codes to both channels (60 s apart at least)."""
         self.errors, self.form_error, self.info = clean(STEP3), "", ""
-        user_id, redirect = await _pending_viewer(self, (UserStatus.PENDING_CODES,))
-        if redirect:
-            return redirect
         try:
             async with session_scope() as db:
-                await accounts.send_registration_codes(db, user_id=user_id, now=utcnow())
+                await accounts.send_registration_codes(session=db, user_id=user_id, now=utcnow())
         except DomainError as exc:
             self.form_error = exc.message
             return

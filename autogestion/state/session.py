@@ -22,9 +22,10 @@ from autogestion import routes
 from autogestion.clock import utcnow
 from autogestion.db import session_scope
 from autogestion.http import SESSION_API, SESSION_COOKIE
-from autogestion.models import UserStatus
+from autogestion.models import DniStatus, UserStatus
 from autogestion.services import sessions
-from autogestion.services.sessions import LoginTicket, ViewerPublic
+from autogestion.models import ViewerPublic
+from autogestion.services.sessions import LoginTicket
 
 
 def _go(target: str, method: str, nonce: str = "") -> rx.event.EventSpec:
@@ -44,12 +45,15 @@ def _go(target: str, method: str, nonce: str = "") -> rx.event.EventSpec:
     )
 
 
-def step_for(status: str) -> str:
-    """Where an account in this status belongs (half-done registrations resume at their step)."""
+def landing_for(status: str, dni_status: str = "") -> str:
+    """Where an account belongs: a half-done registration resumes at its step; a DNI photo judged NO
+    LEGIBLE sends the customer to Mi Perfil to upload a new one before anything else (the manual)."""
     if status == UserStatus.PENDING_DATA:
         return routes.REGISTRO_DATOS
     if status == UserStatus.PENDING_CODES:
         return routes.REGISTRO_CODIGO
+    if dni_status == DniStatus.NOT_LEGIBLE:
+        return routes.PERFIL
     return routes.SUMINISTROS
 
 

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import reflex as rx
 
-from autogestion.state.session import require_customer
+from autogestion.state.guards import customer
 
 
 class TramitesState(rx.State):
     @rx.event
-    async def load(self):
-        _, redirect = await require_customer(self)
-        if redirect:
-            return redirect
+    @customer
+    async def load(self, user_id: int):
+        """Only customers see the page (the guard redirects everyone else)."""

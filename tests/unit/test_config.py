@@ -9,9 +9,11 @@ from autogestion.config import DEV_SECRET_KEY, ConfigError, load_settings
 PROD_OK = {
     "AUTOGESTION_ENV": "production",
     "DATABASE_URL": "postgresql://portal@db/portal",
-    "AUTOGESTION_SECRET_KEY": "k" * 40,
+    "AUTOGESTION_SECRET_KEY": "Zq8-vR2xW_m4Kp7LtY1sBn9cHd3JfG6e",
     "AUTOGESTION_SMS_GATEWAY_URL": "https://sms.example.com/send",
     "AUTOGESTION_SMTP_HOST": "smtp.example.com",
+    "AUTOGESTION_SMTP_TLS": "starttls",
+    "AUTOGESTION_BASE_URL": "https://autogestion.example.com",
 }
 
 
@@ -40,11 +42,34 @@ def test_production_ok_and_url_rewritten():
         ({"AUTOGESTION_SMS_GATEWAY_URL": ""}, "AUTOGESTION_SMS_GATEWAY_URL"),
         ({"DATABASE_URL": "sqlite+aiosqlite:///x.db"}, "DATABASE_URL"),
         ({"AUTOGESTION_BCRYPT_COST": "4"}, "AUTOGESTION_BCRYPT_COST"),
+        # The session cookie is Secure only over https.
+        ({"AUTOGESTION_BASE_URL": "http://autogestion.example.com"}, "AUTOGESTION_BASE_URL"),
+        ({"AUTOGESTION_BASE_URL": ""}, "AUTOGESTION_BASE_URL"),
+        # Passwords and codes must not cross the network in clear to a remote relay.
+        ({"AUTOGESTION_SMTP_TLS": "none"}, "AUTOGESTION_SMTP_TLS"),
+        # Long but guessable keys.
+        ({"AUTOGESTION_SECRET_KEY": "k" * 40}, "AUTOGESTION_SECRET_KEY"),
+        ({"AUTOGESTION_SECRET_KEY": "abababababababababababababababab"}, "AUTOGESTION_SECRET_KEY"),
     ],
 )
 def test_production_refuses_dev_only_settings(override, variable):
     with pytest.raises(ConfigError, match=variable):
         load_settings({**PROD_OK, **override})
+
+
+def test_local_relay_may_skip_tls():
+    settings = load_settings({**PROD_OK, "AUTOGESTION_SMTP_HOST": "127.0.0.1", "AUTOGESTION_SMTP_TLS": "none"})
+    assert settings.smtp_tls == "none"
+
+
+def test_development_listens_on_loopback_and_trusts_no_proxy():
+    settings = load_settings({})
+    assert settings.host == "127.0.0.1" and settings.trusted_proxies == () and settings.sms_per_hour == 500
+
+
+def test_trusted_proxies_parsed():
+    settings = load_settings({"AUTOGESTION_TRUSTED_PROXIES": "10.0.0.5, 192.168.0.0/24"})
+    assert [str(n) for n in settings.trusted_proxies] == ["10.0.0.5/32", "192.168.0.0/24"]
 
 
 @pytest.mark.parametrize(

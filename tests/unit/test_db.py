@@ -1,34 +1,43 @@
-"""session_scope: commits, rolls back, commits on chosen errors, and always returns the connection."""
+"""session_scope: commits, rolls back, keeps refused attempts, and always returns the connection."""
 
 from __future__ import annotations
 
 import asyncio
 
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import func, text
+from sqlmodel import select
 
 from autogestion import db
 from autogestion.models import RateEvent
 from autogestion.clock import utcnow
+from autogestion.services.errors import DomainError, RefusedAttempt, ValidationError, WrongCredentials
 
 
 async def _count() -> int:
     async with db.session_scope() as s:
-        return (await s.execute(select(func.count()).select_from(RateEvent))).scalar_one()
+        return (await s.exec(select(func.count(RateEvent.id)))).one()
 
 
-async def test_commit_rollback_and_commit_on(engine):
+async def test_commit_rollback_and_refused_attempts(engine):
     async with db.session_scope() as s:
         s.add(RateEvent(key="a", at=utcnow()))
     with pytest.raises(RuntimeError):
         async with db.session_scope() as s:
             s.add(RateEvent(key="b", at=utcnow()))
             raise RuntimeError
-    with pytest.raises(KeyError):
-        async with db.session_scope(commit_on=(KeyError,)) as s:
-            s.add(RateEvent(key="c", at=utcnow()))
-            raise KeyError
-    assert await _count() == 2
+    # A refused attempt keeps what was counted; any other domain error rolls everything back.
+    for refused in (RefusedAttempt("no"), WrongCredentials("no")):
+        with pytest.raises(RefusedAttempt):
+            async with db.session_scope() as s:
+                s.add(RateEvent(key="c", at=utcnow()))
+                raise refused
+    for other in (DomainError("no"), ValidationError("no")):
+        with pytest.raises(DomainError):
+            async with db.session_scope() as s:
+                s.add(RateEvent(key="d", at=utcnow()))
+                raise other
+    assert await _count() == 3
     assert engine.pool.checkedout() == 0
 
 
@@ -55,4 +64,4 @@ async def test_cancelled_caller_still_returns_the_connection(engine):
     assert engine.pool.checkedout() == 0
     assert await _count() == 0
     async with db.session_scope() as s:
-        assert (await s.execute(text("SELECT 1"))).scalar_one() == 1
+        assert (await s.exec(text("SELECT 1"))).scalar_one() == 1

@@ -27,17 +27,17 @@ def jpeg() -> bytes:
 
 @pytest.fixture
 async def world(session):
-    a = await accounts.create_active_user(session, doc_type="DNI", doc_number="30123456", password="Clave.Segura42",
+    a = await accounts.create_active_user(session=session, doc_type="DNI", doc_number="30123456", password="Clave.Segura42",
                                           first_names="Ana", last_names="Gómez", email="ana@example.com", area="264",
                                           number="4123456", now=T0)
-    b = await accounts.create_active_user(session, doc_type="DNI", doc_number="30999888", password="Clave.Segura42",
+    b = await accounts.create_active_user(session=session, doc_type="DNI", doc_number="30999888", password="Clave.Segura42",
                                           first_names="Beto", last_names="Ruiz", email="beto@example.com", area="264",
                                           number="4999888", now=T0)
     doc = await store_upload(session=session, user_id=a, kind="dni", data=jpeg(), filename="dni.jpg")
     info = await seed_demo(session=session)
     session.add(SupplyLink(user_id=a, supply_number=info.supply_number, is_holder=False, status=LinkStatus.PENDING, created_at=T0))
-    invoice = (await session.execute(select(Invoice).where(Invoice.supply_number == info.supply_number))).scalars().first()
-    tokens = {a: await sessions.create_session(session, user_id=a, now=T0), b: await sessions.create_session(session, user_id=b, now=T0)}
+    invoice = (await session.exec(select(Invoice).where(Invoice.supply_number == info.supply_number))).scalars().first()
+    tokens = {a: await sessions.create_session(session=session, user_id=a, now=T0), b: await sessions.create_session(session=session, user_id=b, now=T0)}
     await session.commit()
     return {"a": a, "b": b, "doc": doc.id, "invoice": invoice.id, "invoice_number": invoice.number, "tokens": tokens}
 
@@ -85,26 +85,93 @@ async def test_invoice_pdf_for_linked_user_only(world):
 
 
 async def test_session_cookie_endpoint(world, session):
-    await sessions.create_claim(session, client_token="tab-token-abcdef", user_id=world["a"], now=utcnow())
+    ticket = sessions.issue_ticket(user_id=world["a"], kind="customer", now=utcnow())
+    nonce = await sessions.create_claim(session=session, ticket=ticket, client_token="tab-token-abcdef", now=utcnow())
     await session.commit()
+    tab = {"X-Client-Token": "tab-token-abcdef", "X-Login-Nonce": nonce}
+    same_origin = {"Origin": "http://localhost:3000"}
     async with client() as c:
-        evil = await c.post("/api/sesion", headers={"X-Client-Token": "tab-token-abcdef", "Origin": "https://evil.example"})
+        evil = await c.post("/api/sesion", headers={**tab, "Origin": "https://evil.example"})
         assert evil.status_code == 403
-        ok = await c.post("/api/sesion", headers={"X-Client-Token": "tab-token-abcdef", "Origin": "http://localhost:3000"})
+        no_origin = await c.post("/api/sesion", headers=tab)
+        assert no_origin.status_code == 403 and "set-cookie" not in no_origin.headers
+        no_nonce = await c.post("/api/sesion", headers={"X-Client-Token": "tab-token-abcdef", **same_origin})
+        other_tab = await c.post("/api/sesion", headers={**tab, "X-Client-Token": "tab-token-zzzzzz", **same_origin})
+        assert no_nonce.status_code == other_tab.status_code == 401 and "set-cookie" not in other_tab.headers
+        ok = await c.post("/api/sesion", headers={**tab, **same_origin})
         assert ok.status_code == 200
         set_cookie = ok.headers["set-cookie"].lower()
         assert "httponly" in set_cookie and "samesite=strict" in set_cookie and "ag_sid=" in set_cookie
-        replay = await c.post("/api/sesion", headers={"X-Client-Token": "tab-token-abcdef"})
+        replay = await c.post("/api/sesion", headers={**tab, **same_origin})
         assert replay.status_code == 401
         token = ok.cookies[SESSION_COOKIE]
-    assert await sessions.resolve_session(session, token=token, now=utcnow()) == world["a"]
+    assert await sessions.resolve_session(session=session, token=token, now=utcnow()) == world["a"]
     async with client(token) as c:
-        out = await c.delete("/api/sesion")
+        out = await c.delete("/api/sesion", headers=same_origin)
         assert out.status_code == 200
-    assert await sessions.resolve_session(session, token=token, now=utcnow()) is None
+    assert await sessions.resolve_session(session=session, token=token, now=utcnow()) is None
 
 
 async def test_health(engine):
     async with client() as c:
         response = await c.get("/api/health")
     assert response.json() == {"status": "ok"}
+
+
+def _multipart(files: int, size: int) -> tuple[bytes, str]:
+    boundary = "gateboundary"
+    parts = []
+    for i in range(files):
+        parts.append(
+            f"--{boundary}\r\nContent-Disposition: form-data; name=\"files\"; filename=\"f{i}.jpg\"\r\n"
+            "Content-Type: image/jpeg\r\n\r\n".encode() + b"\xff" * size + b"\r\n"
+        )
+    return b"".join(parts) + f"--{boundary}--\r\n".encode(), f"multipart/form-data; boundary={boundary}"
+
+
+@pytest.mark.parametrize(
+    "files,size,declared,status,detail",
+    [
+        (1, 1000, True, 200, ""),
+        (2, 100, True, 413, "Subí un solo archivo."),
+        (1, 5000, True, 413, "El archivo supera los 10 MB. Subí uno más liviano."),  # refused on the header
+        (1, 5000, False, 413, "El archivo supera los 10 MB. Subí uno más liviano."),  # counted while streaming
+    ],
+)
+async def test_upload_gate_refuses_big_or_many_files_before_the_app(files, size, declared, status, detail):
+    """More than one file, or more bytes than the limit (declared or streamed), never reach Reflex whole."""
+    from autogestion.http import UploadGate
+
+    reached: list[int] = []
+
+    async def app(scope, receive, send):
+        body = b""
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                break
+            body += message.get("body", b"")
+            if not message.get("more_body"):
+                break
+        reached.append(len(body))
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"ok"})
+
+    body, content_type = _multipart(files, size)
+
+    async def chunks():
+        for start in range(0, len(body), 128):
+            yield body[start : start + 128]
+
+    headers = {"Content-Type": content_type}
+    if declared:
+        headers["Content-Length"] = str(len(body))
+    transport = httpx.ASGITransport(app=UploadGate(app, max_body=4000, max_files=1))
+    async with httpx.AsyncClient(transport=transport, base_url="http://localhost:3000") as c:
+        response = await c.post("/_upload", content=body if declared else chunks(), headers=headers)
+    assert response.status_code == status
+    if status == 413:
+        assert response.json()["detail"] == detail
+        assert not reached or reached[0] < len(body)
+    else:
+        assert reached == [len(body)]

@@ -21,13 +21,13 @@ async def test_sweep(session):
     now = utcnow()
     buf = io.BytesIO()
     Image.new("RGB", (1200, 800), (10, 20, 30)).save(buf, "JPEG")
-    user_id = await accounts.create_active_user(session, doc_type="DNI", doc_number="30123456", password="Clave.Segura42",
+    user_id = await accounts.create_active_user(session=session, doc_type="DNI", doc_number="30123456", password="Clave.Segura42",
                                                 first_names="Ana", last_names="Gómez", email="ana@example.com", area="264",
                                                 number="4123456", now=now)
     await store_upload(session=session, user_id=user_id, kind="dni", data=buf.getvalue(), filename="a.jpg")
-    await accounts.start_registration(session, doc_type="DNI", doc_number="30999888", password="Clave.Segura42",
+    await accounts.start_registration(session=session, doc_type="DNI", doc_number="30999888", password="Clave.Segura42",
                                       password2="Clave.Segura42", now=now - timedelta(days=8))
-    await captcha.new_captcha(session, now=now - timedelta(hours=3))
+    await captcha.new_captcha(session=session, now=now - timedelta(hours=3))
     session.add(RateEvent(key="login:x", at=now - timedelta(days=3)))
     await session.commit()
     folder = get_settings().documents_dir
@@ -42,6 +42,6 @@ async def test_sweep(session):
     assert swept.orphan_files == 1 and not orphan.exists()
     assert len(list(folder.iterdir())) == 1  # the file of `kept`, which has its row
     assert swept.unfinished_registrations == 1
-    assert (await session.execute(select(func.count()).select_from(User))).scalar_one() == 1
-    assert (await session.execute(select(func.count()).select_from(Captcha))).scalar_one() == 0
-    assert (await session.execute(select(func.count()).select_from(RateEvent).where(RateEvent.key == "login:x"))).scalar_one() == 0
+    assert (await session.exec(select(func.count()).select_from(User))).scalar_one() == 1
+    assert (await session.exec(select(func.count()).select_from(Captcha))).scalar_one() == 0
+    assert (await session.exec(select(func.count()).select_from(RateEvent).where(RateEvent.key == "login:x"))).scalar_one() == 0

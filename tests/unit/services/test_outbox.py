@@ -273,3 +273,29 @@ async def test_run_worker_delivers_survives_errors_and_stops(engine, session, mo
     assert rounds["n"] >= 2
     assert len(mailer.sent) == 1
     assert task.exception() is None
+
+
+async def test_codes_leave_the_database_once_delivered(session, factory):
+    """The code is sent in clear, then only a redacted copy stays in the outbox (Notificaciones reads it)."""
+    enqueue_email(session, to="ana@example.com", subject="Tu código de verificación: 012345",
+                  body="Tu código de verificación es: 012345\nSuministro 2000380655", user_id=7)
+    enqueue_sms(session, to="+5492645123456", text="Energía: tu código es 987654.", user_id=7)
+    await session.commit()
+    mailer, sms = FakeSender(), FakeSender()
+    assert await deliver_due(session_factory=factory, mailer=mailer, sms_sender=sms) == 2
+    assert "012345" in mailer.sent[0].body and "987654" in sms.sent[0].body
+    rows = await _rows(session)
+    assert all(row.status == OutboxStatus.SENT for row in rows)
+    assert "012345" not in rows[0].subject + rows[0].body and "987654" not in rows[1].body
+    assert "2000380655" in rows[0].body  # longer numbers are not codes
+
+
+async def test_abandoned_messages_are_redacted_too(session, factory):
+    enqueue_sms(session, to="+5492645123456", text="Energía: tu código es 987654.", user_id=7)
+    await session.commit()
+    at = utcnow()
+    for attempt in range(outbox.MAX_ATTEMPTS):
+        await deliver_due(session_factory=factory, mailer=FakeSender(), sms_sender=FakeSender(failures=1), now=at)
+        at += timedelta(days=1)
+    [row] = await _rows(session)
+    assert row.status == OutboxStatus.ABANDONED and "987654" not in row.body
