@@ -116,3 +116,15 @@ async def _finish(session: AsyncSession, *, rollback: bool) -> None:
     _cleanups.add(task)  # keep a reference: a task nobody holds may be collected before it ends
     task.add_done_callback(_cleanups.discard)
     await asyncio.shield(task)
+
+
+def dialect_insert(session):
+    """The INSERT construct of the session's database, which has ON CONFLICT (SQLite and PostgreSQL only)."""
+    name = session.get_bind().dialect.name
+    if name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    elif name == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert
+    else:  # pragma: no cover - config.py only accepts these two
+        raise RuntimeError(f"unsupported database dialect {name}")
+    return insert

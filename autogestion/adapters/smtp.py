@@ -9,10 +9,10 @@ from email.utils import format_datetime
 
 import aiosmtplib
 
+from autogestion.config import SMTP_TLS_MODES
 from autogestion.models import OutboxMessage
 
 SMTP_TIMEOUT_SECONDS = 20.0
-TLS_MODES = ("none", "starttls", "tls")
 
 
 def message_id_header(message_id: str) -> str:
@@ -28,8 +28,8 @@ def message_id_header(message_id: str) -> str:
     return f"<{message_id}@autogestion>"
 
 
-def _refuse_line_breaks(name: str, value: str) -> None:
-    # A CR or LF in a header value would let the value start new headers (header injection).
+def refuse_line_breaks(name: str, value: str) -> None:
+    """Raise ValueError when value has a CR or LF: in a header it would start new headers (injection)."""
     if "\r" in value or "\n" in value:
         raise ValueError(f"{name} must not contain line breaks")
 
@@ -50,10 +50,10 @@ def build_email(msg: OutboxMessage, *, sender: str, brand: str) -> EmailMessage:
     Raises:
         ValueError: The recipient, subject, sender or brand contains CR or LF.
     """
-    _refuse_line_breaks("recipient", msg.recipient)
-    _refuse_line_breaks("subject", msg.subject)
-    _refuse_line_breaks("sender", sender)
-    _refuse_line_breaks("brand", brand)
+    refuse_line_breaks("recipient", msg.recipient)
+    refuse_line_breaks("subject", msg.subject)
+    refuse_line_breaks("sender", sender)
+    refuse_line_breaks("brand", brand)
     email = EmailMessage()
     email["From"] = Address(display_name=brand, addr_spec=sender)
     email["To"] = msg.recipient
@@ -85,8 +85,8 @@ class SmtpMailer:
         Raises:
             ValueError: Unknown TLS mode.
         """
-        if tls not in TLS_MODES:
-            raise ValueError(f"tls must be one of {', '.join(TLS_MODES)}")
+        if tls not in SMTP_TLS_MODES:
+            raise ValueError(f"tls must be one of {', '.join(SMTP_TLS_MODES)}")
         self.host = host
         self.port = port
         self.user = user

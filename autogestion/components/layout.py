@@ -5,10 +5,11 @@ from __future__ import annotations
 import reflex as rx
 
 from autogestion import routes
+from autogestion.config import get_settings
 from autogestion.components.theme import ACCENT, BG, CARD, MUTED, PRIMARY, PRIMARY_DARK
 from autogestion.state.session import SessionState
 
-BRAND = "Energía San Juan S.A."
+BRAND = get_settings().brand  # AUTOGESTION_BRAND, the same name the e-mails sign with
 MENU = [
     ("Mis Suministros", routes.SUMINISTROS, "zap"),
     ("Asociar Suministro", routes.ASOCIAR, "link"),

@@ -16,6 +16,7 @@ from pydantic import BaseModel
 from sqlalchemy import Table, func, or_
 from sqlmodel import select
 
+from autogestion.db import dialect_insert
 from autogestion.models import Invoice, InvoiceStatus, Supply, new_id
 from autogestion.services.errors import DomainError, ValidationError
 from autogestion.services.validation import normalize_document
@@ -289,21 +290,10 @@ def parse_invoices(path: Path, errors: list[str]) -> list[dict[str, Any]]:
     return rows
 
 
-def _dialect_insert(session):
-    name = session.get_bind().dialect.name
-    if name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    elif name == "sqlite":
-        from sqlalchemy.dialects.sqlite import insert
-    else:  # pragma: no cover - config.py only accepts these two
-        raise RuntimeError(f"unsupported database dialect {name}")
-    return insert
-
-
 async def _upsert(session, table: Table, rows: list[dict[str, Any]], *, update: bool) -> None:
     if not rows:
         return
-    insert = _dialect_insert(session)
+    insert = dialect_insert(session)
     stmt = insert(table)
     # Both tables are keyed by their business number; an invoice's id (used in links) never changes.
     changeable = [c.name for c in table.columns if c.name not in ("id", "number")]

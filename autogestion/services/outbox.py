@@ -15,17 +15,15 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from autogestion import db
 from autogestion.adapters.sms import FileSmsSender, HttpSmsSender
-from autogestion.adapters.smtp import SmtpMailer
+from autogestion.adapters.smtp import SmtpMailer, refuse_line_breaks
 from autogestion.clock import utcnow
 from autogestion.config import Settings, get_settings
-from autogestion.models import OutboxMessage, OutboxStatus
+from autogestion.models import Channel, OutboxMessage, OutboxStatus
 
 log = logging.getLogger(__name__)
 
-EMAIL = "email"
-SMS = "sms"
 
-# Delay before the next try after the 1st, 2nd, … failure (SECURITY.md row 42, Kratos courier).
+# Delay before the next try after the 1st, 2nd, … failure (Kratos courier's defaults).
 BACKOFF = (
     timedelta(minutes=1),
     timedelta(minutes=5),
@@ -64,11 +62,6 @@ def _db_time(moment: datetime) -> datetime:
     return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-def _refuse_line_breaks(name: str, value: str) -> None:
-    if "\r" in value or "\n" in value:
-        raise ValueError(f"{name} must not contain line breaks")
-
-
 def enqueue_email(
     session: AsyncSession, *, to: str, subject: str, body: str, user_id: int | None = None
 ) -> OutboxMessage:
@@ -88,13 +81,13 @@ def enqueue_email(
         ValueError: The recipient or subject is malformed (a bug in the caller, not user input).
     """
     # Refused here, in the caller's transaction, rather than abandoned five attempts later.
-    _refuse_line_breaks("to", to)
-    _refuse_line_breaks("subject", subject)
+    refuse_line_breaks("to", to)
+    refuse_line_breaks("subject", subject)
     if not to or len(to) > 254 or "@" not in to:
         raise ValueError("to must be an e-mail address of at most 254 characters")
     if len(subject) > 200:
         raise ValueError("subject must be at most 200 characters")
-    return _add(session, channel=EMAIL, to=to, subject=subject, body=body, user_id=user_id)
+    return _add(session, channel=Channel.EMAIL, to=to, subject=subject, body=body, user_id=user_id)
 
 
 def enqueue_sms(session: AsyncSession, *, to: str, text: str, user_id: int | None = None) -> OutboxMessage:
@@ -114,7 +107,7 @@ def enqueue_sms(session: AsyncSession, *, to: str, text: str, user_id: int | Non
     """
     if not _E164.match(to):
         raise ValueError("to must be a phone number in E.164 format")
-    return _add(session, channel=SMS, to=to, subject="", body=text, user_id=user_id)
+    return _add(session, channel=Channel.SMS, to=to, subject="", body=text, user_id=user_id)
 
 
 def _add(session: AsyncSession, *, channel: str, to: str, subject: str, body: str, user_id: int | None) -> OutboxMessage:
@@ -264,7 +257,7 @@ async def deliver_due(
             continue
         msg, claim = claimed
         try:
-            sender = {EMAIL: mailer, SMS: sms_sender}.get(msg.channel)
+            sender = {Channel.EMAIL: mailer, Channel.SMS: sms_sender}.get(msg.channel)
             if sender is None:
                 raise ValueError(f"unknown channel {msg.channel!r}")
             async with asyncio.timeout(SEND_TIMEOUT_SECONDS):
