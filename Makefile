@@ -35,10 +35,12 @@ seed: migrate
 
 run: seed
 	@echo "Portal de Autogestión on http://localhost:$${AUTOGESTION_PORT:-3000} (mail and SMS: http://localhost:$${AUTOGESTION_PORT:-3000}/dev/bandeja)"
-	$(BIN)/reflex run --env prod --loglevel warning
+	$(BIN)/reflex run --env prod --loglevel warning --backend-host $${AUTOGESTION_HOST:-127.0.0.1}
 
 test: setup
 	@./scripts/check-chromium.sh
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/pytest -q
 
 bench: setup

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import asyncio
 
-from alembic import context
 from sqlalchemy import text
 from sqlmodel import SQLModel
 
+from alembic import context
 from autogestion import models  # noqa: F401  (registers the tables)
 from autogestion.config import get_settings
 from autogestion.db import make_engine

@@ -10,6 +10,7 @@ from contextlib import asynccontextmanager
 import reflex as rx
 
 from autogestion import routes
+from autogestion.client import security_event
 from autogestion.config import get_settings
 from autogestion.http import transformers
 from autogestion.pages.associate import asociar
@@ -37,12 +38,47 @@ log = logging.getLogger("autogestion")
 settings = get_settings()
 
 
+def _raised_in(exception: BaseException, function: str) -> bool:
+    frame = exception.__traceback__
+    while frame is not None and frame.tb_next is not None:
+        frame = frame.tb_next
+    return frame is not None and frame.tb_frame.f_code.co_name == function
+
+
 def handle_backend_error(exception: Exception):
-    """Last resort: log with an incident id, show only the id (never the exception text)."""
+    """Last resort: log with an incident id, show only the id (never the exception text).
+
+    Reflex's built-in `setvar` raises for any var without a setter (auto-setters are off): that is a
+    client trying to set state by hand, refused in one security line rather than a traceback.
+    """
+    if isinstance(exception, AttributeError) and _raised_in(exception, "setvar"):
+        security_event("handler_refused", handler="setvar", reason="no setter")
+        return None
     incident = secrets.token_hex(4)
     log.exception("unhandled error, incident %s", incident, exc_info=exception)
     return rx.toast.error(f"Tuvimos un problema. Probá de nuevo en unos minutos (incidente {incident}).")
 
+
+class _UnknownHandlerFilter(logging.Filter):
+    """Reflex logs a call to a handler that does not exist with two tracebacks and every handshake header,
+    the session cookie included: any client could flood the log with session ids that way. One security
+    line instead, naming the handler."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        if isinstance(error, KeyError) and "No registered handler found for event" in str(error):
+            name = str(error).rsplit(": ", 1)[-1].strip("'\"")[-120:]
+            record.msg, record.args, record.exc_info, record.exc_text = (
+                "event=handler_refused reason=unknown handler=%s",
+                (name,),
+                None,
+                None,
+            )
+            record.levelno, record.levelname = logging.WARNING, "WARNING"
+        return True
+
+
+logging.getLogger("reflex_base.event.processor.event_processor").addFilter(_UnknownHandlerFilter())
 
 app = rx.App(
     stylesheets=["/styles.css"],
@@ -65,7 +101,9 @@ app.add_page(asociar, route=routes.ASOCIAR, title=f"Asociar Suministro | {TITLE}
 app.add_page(facturas, route=routes.SUMINISTRO_DETALLE, title=f"Facturas | {TITLE}", on_load=InvoicesState.load)
 app.add_page(perfil, route=routes.PERFIL, title=f"Mi Perfil | {TITLE}", on_load=ProfileState.load)
 app.add_page(tramites, route=routes.TRAMITES, title=f"Trámites Comerciales | {TITLE}", on_load=TramitesState.load)
-app.add_page(notificaciones, route=routes.NOTIFICACIONES, title=f"Notificaciones | {TITLE}", on_load=NotificationsState.load)
+app.add_page(
+    notificaciones, route=routes.NOTIFICACIONES, title=f"Notificaciones | {TITLE}", on_load=NotificationsState.load
+)
 if settings.dev_pages:
     app.add_page(dev_bandeja, route=routes.DEV_BANDEJA, title="Bandeja de desarrollo", on_load=DevInboxState.load)
 

@@ -25,17 +25,31 @@ async def _seed_demo() -> None:
     async with session_scope() as db:
         info = await seed_demo(session=db)
         if get_settings().env != "production":
-            exists = (await db.exec(select(User.id).where(User.doc_type == "DNI", User.doc_number == "20123456"))).first()
+            exists = (
+                await db.exec(select(User.id).where(User.doc_type == "DNI", User.doc_number == "20123456"))
+            ).first()
             if not exists:
                 await accounts.create_active_user(
-                    session=db, doc_type="DNI", doc_number="20123456", password=DEMO_PASSWORD, first_names="Juan",
-                    last_names="Perez", email="juan.perez@example.com", area="264", number="4123456", now=utcnow(),
+                    session=db,
+                    doc_type="DNI",
+                    doc_number="20123456",
+                    password=DEMO_PASSWORD,
+                    first_names="Juan",
+                    last_names="Perez",
+                    email="juan.perez@example.com",
+                    area="264",
+                    number="4123456",
+                    now=utcnow(),
                 )
-    print(f"Demo supply {info.supply_number}: holder {info.holder_name}, {info.holder_doc_type} {info.holder_doc_number}")
+    print(
+        f"Demo supply {info.supply_number}: holder {info.holder_name}, {info.holder_doc_type} {info.holder_doc_number}"
+    )
     for invoice in info.last_invoices[:2]:
         print(f"  invoice {invoice.number} ({invoice.period}): {invoice.amount}, due {invoice.due_on}")
-    print(f"Other holder's supply {info.other_supply_number}: {info.other_holder_name}, "
-          f"{info.other_holder_doc_type} {info.other_holder_doc_number} (link it as apoderado, with a poder)")
+    print(
+        f"Other holder's supply {info.other_supply_number}: {info.other_holder_name}, "
+        f"{info.other_holder_doc_type} {info.other_holder_doc_number} (link it as apoderado, with a poder)"
+    )
     if get_settings().env != "production":
         print(f"Demo customer: DNI 20123456, password {DEMO_PASSWORD}")
 

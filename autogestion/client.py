@@ -18,7 +18,7 @@ _UNKNOWN = "0.0.0.0"
 
 
 def parse_networks(value: str) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
-    """"10.0.0.1, 192.168.0.0/24" → networks; raises ValueError naming the bad entry."""
+    """ "10.0.0.1, 192.168.0.0/24" → networks; raises ValueError naming the bad entry."""
     networks = []
     for item in (part.strip() for part in value.split(",")):
         if not item:
@@ -93,7 +93,7 @@ def _clean(value: object) -> str:
 def security_event(event: str, **fields: object) -> None:
     """One line in the security log: the event, the client IP, and the given fields (never secrets).
 
-    Pass masked documents (`validation.mask_document`), user ids and reasons; never passwords, codes,
+    Pass masked documents (`formatting.mask_document`), user ids and reasons; never passwords, codes,
     session ids or tokens.
     """
     parts = [f"event={event}", f"ip={_clean(client_ip())}"]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 LOCAL_TZ = ZoneInfo("America/Argentina/San_Juan")
@@ -10,13 +10,13 @@ LOCAL_TZ = ZoneInfo("America/Argentina/San_Juan")
 
 def utcnow() -> datetime:
     """Aware UTC now (SQLModel's datetime columns refuse naive values)."""
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def to_local(moment: datetime) -> datetime:
     """A UTC datetime (aware, or naive meaning UTC) as Argentine local time."""
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
+        moment = moment.replace(tzinfo=UTC)
     return moment.astimezone(LOCAL_TZ)
 
 

@@ -157,7 +157,9 @@ def load_settings(environ: dict[str, str] | os._Environ = os.environ) -> Setting
         smtp_sink=_bool("AUTOGESTION_SMTP_SINK", environ.get("AUTOGESTION_SMTP_SINK"), dev_like),
         sms_gateway_url=environ.get("AUTOGESTION_SMS_GATEWAY_URL", ""),
         sms_gateway_token=environ.get("AUTOGESTION_SMS_GATEWAY_TOKEN", ""),
-        bcrypt_cost=_int("AUTOGESTION_BCRYPT_COST", environ.get("AUTOGESTION_BCRYPT_COST"), 12, 4 if dev_like else 10, 15),
+        bcrypt_cost=_int(
+            "AUTOGESTION_BCRYPT_COST", environ.get("AUTOGESTION_BCRYPT_COST"), 12, 4 if dev_like else 10, 15
+        ),
         brand=environ.get("AUTOGESTION_BRAND", "") or "Energía San Juan S.A.",
         captcha_test_answer=environ.get("AUTOGESTION_CAPTCHA_TEST_ANSWER", ""),
         dev_pages=_bool("AUTOGESTION_DEV_PAGES", environ.get("AUTOGESTION_DEV_PAGES"), dev_like),
@@ -179,7 +181,9 @@ def _refuse_unsafe_production(settings: Settings) -> None:
     if settings.smtp_sink:
         raise ConfigError("AUTOGESTION_SMTP_SINK (the local SMTP sink) must be off in production")
     if settings.secret_key == DEV_SECRET_KEY or len(settings.secret_key) < 32:
-        raise ConfigError("AUTOGESTION_SECRET_KEY must be set to a random value of at least 32 characters in production")
+        raise ConfigError(
+            "AUTOGESTION_SECRET_KEY must be set to a random value of at least 32 characters in production"
+        )
     if _entropy_bits(settings.secret_key) < 96 or len(set(settings.secret_key)) < 10:
         raise ConfigError(
             "AUTOGESTION_SECRET_KEY looks guessable (too few distinct characters); use e.g. "
@@ -190,7 +194,9 @@ def _refuse_unsafe_production(settings: Settings) -> None:
     if settings.smtp_tls == "none" and settings.smtp_host not in LOCAL_HOSTS:
         raise ConfigError("AUTOGESTION_SMTP_TLS must be starttls or tls for a relay that is not on this machine")
     if not settings.sms_gateway_url:
-        raise ConfigError("AUTOGESTION_SMS_GATEWAY_URL must be set in production (the SMS file outbox is for development)")
+        raise ConfigError(
+            "AUTOGESTION_SMS_GATEWAY_URL must be set in production (the SMS file outbox is for development)"
+        )
     if settings.database_url.startswith("sqlite"):
         raise ConfigError("DATABASE_URL must point to PostgreSQL in production")
 

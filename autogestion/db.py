@@ -13,7 +13,6 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from autogestion.config import get_settings
 from autogestion.services.errors import RefusedAttempt
 
-
 _engine: AsyncEngine | None = None
 _factory: async_sessionmaker[AsyncSession] | None = None
 

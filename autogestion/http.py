@@ -78,13 +78,20 @@ async def download(request: Request) -> Response:
             return denied
         try:
             if kind == "doc":
-                path, content_type, name = await open_document_for_user(session=db, user_id=user_id, document_id=object_id)
+                path, content_type, name = await open_document_for_user(
+                    session=db, user_id=user_id, document_id=object_id
+                )
                 inline = content_type in ("image/jpeg", "image/png")
-                return FileResponse(path, media_type=content_type,
-                                    headers=_safe_headers(_disposition("inline" if inline else "attachment", name)))
+                return FileResponse(
+                    path,
+                    media_type=content_type,
+                    headers=_safe_headers(_disposition("inline" if inline else "attachment", name)),
+                )
             if kind == "invoice":
                 pdf, name = await invoice_pdf_for_user(session=db, user_id=user_id, invoice_id=object_id)
-                return Response(pdf, media_type="application/pdf", headers=_safe_headers(_disposition("attachment", name)))
+                return Response(
+                    pdf, media_type="application/pdf", headers=_safe_headers(_disposition("attachment", name))
+                )
         except DomainError:
             return denied
     return denied
@@ -106,8 +113,10 @@ async def open_session(request: Request) -> Response:
         return PlainTextResponse("Origen no permitido.", status_code=403)
     async with session_scope() as db:
         minted = await sessions.redeem_claim(
-            session=db, client_token=request.headers.get("x-client-token", ""),
-            nonce=request.headers.get("x-login-nonce", ""), now=utcnow(),
+            session=db,
+            client_token=request.headers.get("x-client-token", ""),
+            nonce=request.headers.get("x-login-nonce", ""),
+            now=utcnow(),
         )
     if minted is None:
         security_event("claim_refused", peer=request.client.host if request.client else "")
@@ -115,8 +124,13 @@ async def open_session(request: Request) -> Response:
     token, _kind = minted
     response = JSONResponse({"ok": True}, headers={"Cache-Control": "no-store"})
     response.set_cookie(
-        SESSION_COOKIE, token, max_age=int(sessions.ABSOLUTE_TIMEOUT.total_seconds()), path="/", httponly=True,
-        samesite="strict", secure=get_settings().base_url.startswith("https://"),
+        SESSION_COOKIE,
+        token,
+        max_age=int(sessions.ABSOLUTE_TIMEOUT.total_seconds()),
+        path="/",
+        httponly=True,
+        samesite="strict",
+        secure=get_settings().base_url.startswith("https://"),
     )
     return response
 
@@ -135,12 +149,14 @@ async def close_session(request: Request) -> Response:
 
 
 def build_api() -> Starlette:
-    return Starlette(routes=[
-        Route("/api/health", health),
-        Route(SESSION_API, open_session, methods=["POST"]),
-        Route(SESSION_API, close_session, methods=["DELETE"]),
-        Route(FILE_ROUTE, download),
-    ])
+    return Starlette(
+        routes=[
+            Route("/api/health", health),
+            Route(SESSION_API, open_session, methods=["POST"]),
+            Route(SESSION_API, close_session, methods=["DELETE"]),
+            Route(FILE_ROUTE, download),
+        ]
+    )
 
 
 UPLOAD_PATH = "/_upload"
@@ -170,7 +186,11 @@ class UploadGate:
         self.max_files = max_files
 
     async def __call__(self, scope, receive, send) -> None:
-        if scope["type"] != "http" or scope.get("method") != "POST" or not scope.get("path", "").startswith(UPLOAD_PATH):
+        if (
+            scope["type"] != "http"
+            or scope.get("method") != "POST"
+            or not scope.get("path", "").startswith(UPLOAD_PATH)
+        ):
             await self.app(scope, receive, send)
             return
         declared = dict(scope.get("headers") or []).get(b"content-length", b"")

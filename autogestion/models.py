@@ -19,6 +19,18 @@ def new_id() -> str:
 
 # --- accounts -------------------------------------------------------------------------------------
 
+DOCUMENT_TYPES: dict[str, tuple[str, str]] = {
+    # code stored in the database: (short label for tables and notices, label of the select)
+    "DNI": ("DNI", "DNI"),
+    "LE": ("LE", "Libreta de Enrolamiento"),
+    "LC": ("LC", "Libreta Cívica"),
+    "CI": ("CI", "Cédula de Identidad"),
+    "PAS": ("Pasaporte", "Pasaporte"),
+    "CUIT": ("CUIT/CUIL", "CUIT/CUIL"),
+}
+"""The document types accounts and supplies use, in the order the select shows them."""
+
+
 class UserStatus:
     PENDING_DATA = "pending_data"  # step 1 done: document + password
     PENDING_CODES = "pending_codes"  # step 2 done: contact data, codes sent
@@ -141,6 +153,7 @@ class RateEvent(SQLModel, table=True):
 
 # --- notifications --------------------------------------------------------------------------------
 
+
 class OutboxStatus:
     PENDING = "pending"
     SENT = "sent"
@@ -170,6 +183,7 @@ class OutboxMessage(SQLModel, table=True):
 
 
 # --- billing (imported from the distributor's commercial system) ----------------------------------
+
 
 class Supply(SQLModel, table=True):
     __tablename__ = "supplies"
@@ -204,6 +218,7 @@ class Invoice(SQLModel, table=True):
 
 
 # --- links and documents --------------------------------------------------------------------------
+
 
 class DocumentKind:
     DNI = "dni"
@@ -274,6 +289,7 @@ class QuizChallenge(SQLModel, table=True):
 
 # --- DTOs held in state vars ----------------------------------------------------------------------
 
+
 class UserPublic(BaseModel):
     id: int
     doc_type: str
@@ -289,7 +305,7 @@ class UserPublic(BaseModel):
         return f"{self.first_names} {self.last_names}".strip()
 
     @classmethod
-    def from_user(cls, user: User) -> "UserPublic":
+    def from_user(cls, user: User) -> UserPublic:
         return cls(
             id=user.id or 0,
             doc_type=user.doc_type,
@@ -300,3 +316,177 @@ class UserPublic(BaseModel):
             phone_e164=user.phone_e164 or "",
             dni_status=user.dni_status,
         )
+
+
+class ViewerPublic(BaseModel):
+    """Who is behind a live customer session, with what every page needs (resolved in one query)."""
+
+    user_id: int = 0
+    status: str = ""
+    dni_status: str = ""
+    full_name: str = ""
+    unread: int = 0
+
+
+class ProfilePublic(BaseModel):
+    """Mi Perfil: own data, pending contact changes (masked) and the DNI photo's review state."""
+
+    full_name: str = ""
+    document: str = ""  # "DNI 20123456"
+    email: str = ""
+    phone: str = ""  # as written in Argentina
+    dni_status: str = DniStatus.NONE
+    dni_on_file: bool = False
+    pending_email: str = ""
+    pending_phone: str = ""
+
+
+class NotificationPublic(BaseModel):
+    """One e-mail or SMS the portal sent, as Notificaciones shows it (codes redacted)."""
+
+    when: str = ""
+    channel: str = ""
+    title: str = ""
+    text: str = ""
+    unread: bool = False
+
+
+# --- supplies, quiz, invoices and documents (DTOs) ------------------------------------------------
+
+
+class InvoicePublicStatus:
+    """An invoice's status as pages and the PDF show it: the stored one, or "vencida" when unpaid past its due date."""
+
+    PAID = InvoiceStatus.PAID
+    UNPAID = InvoiceStatus.UNPAID
+    OVERDUE = "vencida"
+
+
+class LinkPublic(BaseModel):
+    """One row of Mis Suministros (the manual's columns plus the link's validation state)."""
+
+    position: int = 0  # the "N°" column, 1-based
+    number: str = ""
+    status: str = ""
+    tariff_group: str = ""
+    holder_name: str = ""
+    holder_doc_type: str = ""
+    holder_doc_number: str = ""  # masked for an apoderado until the link is validated
+    holder_document: str = ""  # "DNI 20123456"
+    collection_status: str = ""
+    poder: str = ""  # "Titular" or "Poder"
+    is_holder: bool = False
+    link_status: str = ""  # LinkStatus.*
+    link_status_label: str = ""  # Pendiente de validación | Validado | Rechazado
+    linked_at: str = ""  # dd/mm/aaaa
+
+
+class QuizOptionPublic(BaseModel):
+    """One choice of the proof of knowledge; which one is right is never part of it."""
+
+    id: int = 0  # 0..3, what answer_quiz expects back
+    label: str = ""  # "$ 12.345,67 — vence 10/11/2026"
+    amount: str = ""
+    due_on: str = ""
+
+
+class QuizPublic(BaseModel):
+    """What Asociar Suministro shows after the number: the options, or why the quiz cannot be taken."""
+
+    supply_number: str = ""
+    options: list[QuizOptionPublic] = []
+    attempts_left: int = 0  # wrong answers this account may still give for the supply (1, or 0 when locked)
+    locked: bool = False  # no answer is taken now; `message` says why and for how long
+    message: str = ""
+    passed: bool = False  # already passed within the last 24 h: go on to the documents
+    needs_poder: bool = False  # meaningful once passed: the user is not the holder
+
+
+class QuizAnswerPublic(BaseModel):
+    """The outcome of one answer."""
+
+    right: bool = False
+    attempts_left: int = 0
+    locked: bool = False
+    message: str = ""  # why it was wrong or locked (empty when right)
+    needs_poder: bool = False  # meaningful when right: the user is not the holder
+
+
+class SupplyDetailPublic(BaseModel):
+    """Header of a supply's invoices page."""
+
+    number: str = ""
+    status: str = ""
+    tariff_group: str = ""
+    holder_name: str = ""
+    holder_document: str = ""
+    collection_status: str = ""
+    address: str = ""
+    is_holder: bool = False
+    poder: str = ""
+    link_status: str = ""
+    link_status_label: str = ""
+    linked_at: str = ""
+    procedures_enabled: bool = False  # Planes de Pago and other trámites: only once an operator validated the link
+
+
+class InvoicePublic(BaseModel):
+    """One invoice as the invoices table shows it."""
+
+    id: str = ""
+    period: str = ""  # "11/2026"
+    number: str = ""
+    issued_on: str = ""  # dd/mm/aaaa
+    due_on: str = ""
+    amount: str = ""  # "$ 12.345,67"
+    amount_cents: int = 0
+    consumption_kwh: int = 0
+    status: str = ""  # InvoicePublicStatus.*
+    status_label: str = ""  # Pagada | Impaga | Vencida
+    payable: bool = False
+
+
+class InvoicePagePublic(BaseModel):
+    """A page of a supply's invoices, newest first."""
+
+    supply_number: str = ""
+    rows: list[InvoicePublic] = []
+    page: int = 1
+    page_size: int = 12
+    total_pages: int = 1
+    total_rows: int = 0
+
+
+class ConsumptionPointPublic(BaseModel):
+    """kWh billed in one period, for the consumption chart."""
+
+    period: str = ""  # "11/2026"
+    kwh: int = 0
+
+
+class SupplyPagePublic(BaseModel):
+    """Everything /suministros/<numero> shows when it opens: header, first page of invoices, consumption."""
+
+    detail: SupplyDetailPublic = SupplyDetailPublic()
+    invoices: InvoicePagePublic = InvoicePagePublic()
+    consumption: list[ConsumptionPointPublic] = []  # oldest first
+
+
+class InvoiceDownloadPublic(BaseModel):
+    """What **Imprimir** needs to start the download of an invoice's PDF duplicate."""
+
+    invoice_id: str = ""
+    filename: str = ""  # "factura-0012-00345678.pdf"
+
+
+class DocumentPublic(BaseModel):
+    """An uploaded document as pages may show it (no storage path, no hash)."""
+
+    id: str = ""
+    kind: str = ""  # DocumentKind.*
+    content_type: str = ""
+    size: int = 0
+    original_name: str = ""
+    status: str = ""  # DocumentStatus.*
+    status_label: str = ""  # DNI: En análisis | LEGIBLE | NO LEGIBLE; poder: En análisis | Válido | Rechazado
+    uploaded_at: str = ""  # dd/mm/aaaa hh:mm:ss, Argentine time

@@ -34,16 +34,37 @@ def write_csvs(folder: Path, invoices: int) -> tuple[Path, Path, int]:
     supplies_csv, invoices_csv = folder / "suministros.csv", folder / "facturas.csv"
     with supplies_csv.open("w", newline="", encoding="utf-8") as out:
         writer = csv.writer(out)
-        writer.writerow(["suministro", "estado", "grupo_tarifario", "titular", "tipo_documento", "documento",
-                         "estado_cobranza", "domicilio"])
+        writer.writerow(
+            [
+                "suministro",
+                "estado",
+                "grupo_tarifario",
+                "titular",
+                "tipo_documento",
+                "documento",
+                "estado_cobranza",
+                "domicilio",
+            ]
+        )
         for i in range(n_supplies):
-            writer.writerow([f"{3000000000 + i}", "0", rng.choice(GROUPS), rng.choice(NAMES), "DNI",
-                             f"{20000000 + i * 7}", rng.choice(("NORMAL", "NORMAL", "SUSP-TRAM")),
-                             f"{rng.choice(STREETS)} {rng.randint(1, 4000)} (O), Capital, San Juan"])
+            writer.writerow(
+                [
+                    f"{3000000000 + i}",
+                    "0",
+                    rng.choice(GROUPS),
+                    rng.choice(NAMES),
+                    "DNI",
+                    f"{20000000 + i * 7}",
+                    rng.choice(("NORMAL", "NORMAL", "SUSP-TRAM")),
+                    f"{rng.choice(STREETS)} {rng.randint(1, 4000)} (O), Capital, San Juan",
+                ]
+            )
     written = 0
     with invoices_csv.open("w", newline="", encoding="utf-8") as out:
         writer = csv.writer(out)
-        writer.writerow(["suministro", "numero", "periodo", "emision", "vencimiento", "importe", "estado", "consumo_kwh"])
+        writer.writerow(
+            ["suministro", "numero", "periodo", "emision", "vencimiento", "importe", "estado", "consumo_kwh"]
+        )
         for i in range(n_supplies):
             for k in range(INVOICES_PER_SUPPLY):
                 if written == invoices:
@@ -52,9 +73,18 @@ def write_csvs(folder: Path, invoices: int) -> tuple[Path, Path, int]:
                 issued = date(year, month, 5) + timedelta(days=31)
                 issued = issued.replace(day=5)
                 kwh = rng.randint(90, 700)
-                writer.writerow([f"{3000000000 + i}", f"0012-{i * INVOICES_PER_SUPPLY + k:08d}", f"{year:04d}-{month:02d}",
-                                 issued.isoformat(), (issued + timedelta(days=15)).isoformat(),
-                                 f"{kwh * 95 + 5200}.{rng.randint(0, 99):02d}", rng.choice(("pagada", "impaga")), kwh])
+                writer.writerow(
+                    [
+                        f"{3000000000 + i}",
+                        f"0012-{i * INVOICES_PER_SUPPLY + k:08d}",
+                        f"{year:04d}-{month:02d}",
+                        issued.isoformat(),
+                        (issued + timedelta(days=15)).isoformat(),
+                        f"{kwh * 95 + 5200}.{rng.randint(0, 99):02d}",
+                        rng.choice(("pagada", "impaga")),
+                        kwh,
+                    ]
+                )
                 written += 1
     return supplies_csv, invoices_csv, n_supplies
 
@@ -87,8 +117,10 @@ async def run(label: str, url: str, supplies_csv: Path, invoices_csv: Path, n_su
                 report = await import_billing(session=session, supplies_csv=supplies_csv, invoices_csv=invoices_csv)
             seconds = time.perf_counter() - started
             rows = n_supplies + n_invoices
-            print(f"{label:10} {attempt:12} {seconds:6.1f} s  {rows / seconds:9,.0f} rows/s  "
-                  f"({report.supplies_created:,} supplies and {report.invoices_created:,} invoices created)")
+            print(
+                f"{label:10} {attempt:12} {seconds:6.1f} s  {rows / seconds:9,.0f} rows/s  "
+                f"({report.supplies_created:,} supplies and {report.invoices_created:,} invoices created)"
+            )
     finally:
         db.set_engine(None)
         await engine.dispose()
@@ -103,11 +135,14 @@ async def main(n_invoices: int) -> None:
     get_settings.cache_clear()
     started = time.perf_counter()
     supplies_csv, invoices_csv, n_supplies = write_csvs(tmp, n_invoices)
-    print(f"{n_invoices:,} invoices for {n_supplies:,} supplies written in {time.perf_counter() - started:.1f} s "
-          f"({invoices_csv.stat().st_size / 1e6:.1f} MB) on {os.cpu_count()} cores")
+    print(
+        f"{n_invoices:,} invoices for {n_supplies:,} supplies written in {time.perf_counter() - started:.1f} s "
+        f"({invoices_csv.stat().st_size / 1e6:.1f} MB) on {os.cpu_count()} cores"
+    )
     try:
-        await run("SQLite", f"sqlite+aiosqlite:///{tmp / 'bench.db'}", supplies_csv, invoices_csv, n_supplies,
-                  n_invoices)
+        await run(
+            "SQLite", f"sqlite+aiosqlite:///{tmp / 'bench.db'}", supplies_csv, invoices_csv, n_supplies, n_invoices
+        )
         await run_postgres(supplies_csv, invoices_csv, n_supplies, n_invoices)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -123,8 +158,14 @@ async def run_postgres(supplies_csv: Path, invoices_csv: Path, n_supplies: int, 
     admin = await asyncpg.connect(PG_ADMIN_URL.replace("+asyncpg", ""))
     await admin.execute(f'CREATE DATABASE "{name}"')
     try:
-        await run("PostgreSQL", PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name, supplies_csv, invoices_csv, n_supplies,
-                  n_invoices)
+        await run(
+            "PostgreSQL",
+            PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name,
+            supplies_csv,
+            invoices_csv,
+            n_supplies,
+            n_invoices,
+        )
     finally:
         await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         await admin.close()

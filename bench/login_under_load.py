@@ -38,8 +38,17 @@ async def main(seconds: float, rate: float) -> None:
         await conn.run_sync(SQLModel.metadata.create_all)
     async with db.session_scope() as s:
         user_id = await accounts.create_active_user(
-            session=s, doc_type="DNI", doc_number="30123456", password="Clave.Segura42", first_names="Ana", last_names="Gómez",
-            email="ana@example.com", area="264", number="4123456", now=utcnow())
+            session=s,
+            doc_type="DNI",
+            doc_number="30123456",
+            password="Clave.Segura42",
+            first_names="Ana",
+            last_names="Gómez",
+            email="ana@example.com",
+            area="264",
+            number="4123456",
+            now=utcnow(),
+        )
         token = await sessions.create_session(session=s, user_id=user_id, now=utcnow())
 
     login_times: list[float] = []
@@ -49,7 +58,9 @@ async def main(seconds: float, rate: float) -> None:
     async def one_login() -> None:
         t = time.perf_counter()
         async with db.session_scope() as s:
-            await accounts.authenticate(session=s, doc_type="DNI", doc_number="30123456", password="Clave.Segura42", now=utcnow())
+            await accounts.authenticate(
+                session=s, doc_type="DNI", doc_number="30123456", password="Clave.Segura42", now=utcnow()
+            )
         login_times.append((time.perf_counter() - t) * 1000)
 
     async def logins() -> None:
@@ -71,8 +82,10 @@ async def main(seconds: float, rate: float) -> None:
     await engine.dispose()
     print(f"bcrypt cost 12, {len(login_times)} logins at {rate:g}/s over {seconds:.0f} s on {os.cpu_count()} cores")
     print(f"login            p50 {statistics.median(login_times):7.1f} ms   p95 {pct(login_times, 0.95):7.1f} ms")
-    print(f"trivial event    p50 {statistics.median(event_times):7.1f} ms   p95 {pct(event_times, 0.95):7.1f} ms"
-          f"   ({len(event_times)} events; target p95 < 50 ms)")
+    print(
+        f"trivial event    p50 {statistics.median(event_times):7.1f} ms   p95 {pct(event_times, 0.95):7.1f} ms"
+        f"   ({len(event_times)} events; target p95 < 50 ms)"
+    )
 
 
 if __name__ == "__main__":

@@ -5,7 +5,7 @@ or a temp SQLite file when PostgreSQL does not answer — with 100,000 users, ~8
 (2,000,000 invoices) and one user with 20 supplies × 120 invoices, by COPY (PostgreSQL) or executemany (SQLite).
 Then times, 200 times each, what the pages' on_load handlers run:
   - Mis Suministros: list_links
-  - invoices page:   get_supply_detail + list_invoices(page 1) + consumption_series (one session, as the handler)
+  - invoices page:   invoices.supply_page (detail + invoices page 1 + consumption, one session, as the handler)
 and prints p50/p95, plus the size of the JSON the page states hold (the issue's budget: under 100 KB).
 Run: `.venv/bin/python bench/supplies_pages.py [users] [invoices]` (default 100000 2000000; smaller numbers
 scale the fill down when a machine is too slow for it).
@@ -23,7 +23,7 @@ import sys
 import tempfile
 import time
 import uuid
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 PG_ADMIN_URL = os.environ.get("AUTOGESTION_BENCH_PG_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres")
@@ -31,7 +31,7 @@ INVOICES_PER_SUPPLY = 24
 TARGET_SUPPLIES = 20
 TARGET_INVOICES = 120
 RUNS = 200
-NOW = datetime(2026, 11, 28, 15, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 28, 15, 0, tzinfo=UTC)
 PASSWORD_HASH = "$2b$12$" + "x" * 53
 
 
@@ -61,16 +61,48 @@ class Fill:
 
     def supplies(self):
         for i in range(self.n_supplies):
-            yield (f"{3000000000 + i}", "0", "DT1 (TRA-RSD)", f"Titular {i}", "DNI", f"{40000000 + i}", "NORMAL",
-                   f"Calle {i % 900} {i % 4000} (O), Capital, San Juan")
+            yield (
+                f"{3000000000 + i}",
+                "0",
+                "DT1 (TRA-RSD)",
+                f"Titular {i}",
+                "DNI",
+                f"{40000000 + i}",
+                "NORMAL",
+                f"Calle {i % 900} {i % 4000} (O), Capital, San Juan",
+            )
         for k, number in enumerate(self.target_supplies):
-            yield (number, "0", "DT1 (TRA-RSD)", "Usuario Bench", "DNI", "29999999", "NORMAL",
-                   f"Av. Libertador Gral. San Martín {1000 + k} (O), Capital, San Juan")
+            yield (
+                number,
+                "0",
+                "DT1 (TRA-RSD)",
+                "Usuario Bench",
+                "DNI",
+                "29999999",
+                "NORMAL",
+                f"Av. Libertador Gral. San Martín {1000 + k} (O), Capital, San Juan",
+            )
 
     def users(self):
         for uid in range(1, self.n_users + 2):
-            yield (uid, "DNI", f"{10000000 + uid}", PASSWORD_HASH, "Nombre", "Apellido", f"u{uid}@example.com",
-                   f"u{uid}@example.com", f"+549264{uid:07d}", "active", NOW, NOW, 0, None, "legible", None)
+            yield (
+                uid,
+                "DNI",
+                f"{10000000 + uid}",
+                PASSWORD_HASH,
+                "Nombre",
+                "Apellido",
+                f"u{uid}@example.com",
+                f"u{uid}@example.com",
+                f"+549264{uid:07d}",
+                "active",
+                NOW,
+                NOW,
+                0,
+                None,
+                "legible",
+                None,
+            )
 
     def links(self):
         for uid in range(1, self.n_users + 1):
@@ -85,18 +117,40 @@ class Fill:
             for back in range(INVOICES_PER_SUPPLY):
                 period, issued, due = self.periods[back]
                 seq += 1
-                yield (uuid.UUID(int=seq).hex, number, f"0012-{seq:08d}", period, issued, due, 2_500_000 + seq % 997,
-                       "pagada" if back else "impaga", 150 + seq % 400)
+                yield (
+                    uuid.UUID(int=seq).hex,
+                    number,
+                    f"0012-{seq:08d}",
+                    period,
+                    issued,
+                    due,
+                    2_500_000 + seq % 997,
+                    "pagada" if back else "impaga",
+                    150 + seq % 400,
+                )
         for number in self.target_supplies:
             for back in range(TARGET_INVOICES):
                 period, issued, due = self.periods[back]
                 seq += 1
-                yield (uuid.UUID(int=seq).hex, number, f"0012-{seq:08d}", period, issued, due, 2_500_000 + seq % 997,
-                       "pagada" if back else "impaga", 150 + seq % 400)
+                yield (
+                    uuid.UUID(int=seq).hex,
+                    number,
+                    f"0012-{seq:08d}",
+                    period,
+                    issued,
+                    due,
+                    2_500_000 + seq % 997,
+                    "pagada" if back else "impaga",
+                    150 + seq % 400,
+                )
 
     def tables(self):
-        return [("supplies", self.supplies), ("users", self.users), ("supply_links", self.links),
-                ("invoices", self.invoices)]
+        return [
+            ("supplies", self.supplies),
+            ("users", self.users),
+            ("supply_links", self.links),
+            ("invoices", self.invoices),
+        ]
 
 
 async def fill_postgres(url: str, fill: Fill) -> None:
@@ -106,9 +160,14 @@ async def fill_postgres(url: str, fill: Fill) -> None:
     try:
         for table, rows in fill.tables():
             started = time.perf_counter()
-            columns = [r["attname"] for r in await conn.fetch(
-                "SELECT attname FROM pg_attribute WHERE attrelid = $1::regclass AND attnum > 0 AND NOT attisdropped "
-                "ORDER BY attnum", table)]
+            columns = [
+                r["attname"]
+                for r in await conn.fetch(
+                    "SELECT attname FROM pg_attribute WHERE attrelid = $1::regclass AND attnum > 0 AND NOT attisdropped "
+                    "ORDER BY attnum",
+                    table,
+                )
+            ]
             batch: list[tuple] = []
             count = 0
             for row in rows():
@@ -132,7 +191,7 @@ async def fill_postgres(url: str, fill: Fill) -> None:
 
 def _sqlite_value(value):
     if isinstance(value, datetime):
-        return value.astimezone(timezone.utc).replace(tzinfo=None).strftime("%Y-%m-%d %H:%M:%S.%f")
+        return value.astimezone(UTC).replace(tzinfo=None).strftime("%Y-%m-%d %H:%M:%S.%f")
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, bool):
@@ -181,10 +240,9 @@ async def measure(fill: Fill) -> None:
     from pydantic import TypeAdapter
 
     from autogestion import db
-    from autogestion.services.supplies import (
-        InvoiceRow, LinkRow, consumption_series, get_supply_detail, list_invoices, list_links,
-    )
-    from autogestion.state.invoices import PAGE_SIZE
+    from autogestion.models import InvoicePublic, LinkPublic
+    from autogestion.services.invoices import supply_page
+    from autogestion.services.supplies import list_links
 
     user = fill.target_user
 
@@ -194,10 +252,8 @@ async def measure(fill: Fill) -> None:
 
     async def invoices_page(number: str):
         async with db.session_scope() as session:
-            detail = await get_supply_detail(session=session, user_id=user, supply_number=number)
-            page = await list_invoices(session=session, user_id=user, supply_number=number, page=1, page_size=PAGE_SIZE)
-            chart = await consumption_series(session=session, user_id=user, supply_number=number)
-        return detail, page, chart
+            shown = await supply_page(session=session, user_id=user, supply_number=number)
+        return shown.detail, shown.invoices, [point.model_dump() for point in shown.consumption]
 
     for i in range(10):  # warm the pool and the caches
         await mis_suministros()
@@ -211,19 +267,25 @@ async def measure(fill: Fill) -> None:
         detail, page, chart = await invoices_page(fill.target_supplies[i % TARGET_SUPPLIES])
         invoices_ms.append((time.perf_counter() - started) * 1000)
     assert len(rows) == TARGET_SUPPLIES and page.total_rows == TARGET_INVOICES, (len(rows), page.total_rows)
-    print(f"Mis Suministros  list_links ({len(rows)} rows)                     "
-          f"p50 {statistics.median(links_ms):6.1f} ms   p95 {pct(links_ms, 0.95):6.1f} ms")
-    print(f"Facturas page    detail + list_invoices(1) + consumption_series "
-          f"p50 {statistics.median(invoices_ms):6.1f} ms   p95 {pct(invoices_ms, 0.95):6.1f} ms   (target p95 < 50 ms)")
+    print(
+        f"Mis Suministros  list_links ({len(rows)} rows)                     "
+        f"p50 {statistics.median(links_ms):6.1f} ms   p95 {pct(links_ms, 0.95):6.1f} ms"
+    )
+    print(
+        f"Facturas page    supply_page (detail + invoices page 1 + consumption)  "
+        f"p50 {statistics.median(invoices_ms):6.1f} ms   p95 {pct(invoices_ms, 0.95):6.1f} ms   (target p95 < 50 ms)"
+    )
 
-    links_json = TypeAdapter(list[LinkRow]).dump_json(rows)
-    page_json = TypeAdapter(list[InvoiceRow]).dump_json(page.rows)
+    links_json = TypeAdapter(list[LinkPublic]).dump_json(rows)
+    page_json = TypeAdapter(list[InvoicePublic]).dump_json(page.rows)
     detail_json = detail.model_dump_json().encode()
     chart_json = json.dumps(chart).encode()
     invoices_total = len(page_json) + len(detail_json) + len(chart_json)
-    print(f"State JSON       SuppliesState.rows {len(links_json):,} B; InvoicesState rows {len(page_json):,} B + "
-          f"detail {len(detail_json):,} B + chart {len(chart_json):,} B = {invoices_total:,} B "
-          f"(budget 100,000 B per session)")
+    print(
+        f"State JSON       SuppliesState.rows {len(links_json):,} B; InvoicesState rows {len(page_json):,} B + "
+        f"detail {len(detail_json):,} B + chart {len(chart_json):,} B = {invoices_total:,} B "
+        f"(budget 100,000 B per session)"
+    )
 
 
 async def main(users: int, invoices: int) -> None:
@@ -239,9 +301,11 @@ async def main(users: int, invoices: int) -> None:
     fill = Fill(users, invoices)
     use_pg = await pg_reachable()
     total = fill.n_supplies * INVOICES_PER_SUPPLY + TARGET_SUPPLIES * TARGET_INVOICES
-    print(f"{'PostgreSQL' if use_pg else 'SQLite (PostgreSQL not reachable)'} on {os.cpu_count()} cores: "
-          f"{users + 1:,} users, {fill.n_supplies + TARGET_SUPPLIES:,} supplies, {total:,} invoices; "
-          f"the measured user has {TARGET_SUPPLIES} supplies × {TARGET_INVOICES} invoices")
+    print(
+        f"{'PostgreSQL' if use_pg else 'SQLite (PostgreSQL not reachable)'} on {os.cpu_count()} cores: "
+        f"{users + 1:,} users, {fill.n_supplies + TARGET_SUPPLIES:,} supplies, {total:,} invoices; "
+        f"the measured user has {TARGET_SUPPLIES} supplies × {TARGET_INVOICES} invoices"
+    )
     name = f"autogestion_bench_{uuid.uuid4().hex[:8]}"
     url = PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name if use_pg else f"sqlite+aiosqlite:///{tmp / 'bench.db'}"
     admin = None

@@ -13,6 +13,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from autogestion import db, models  # noqa: F401  (registers the tables)
 
+# The running app (`app_server`), shared by tests/security and tests/e2e: one `reflex run` per session.
+pytest_plugins = ["tests.harness"]
+
 PG_ADMIN_URL = os.environ.get("AUTOGESTION_TEST_PG_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres")
 
 
@@ -89,7 +92,17 @@ async def session(engine):
         yield s
 
 
+def _run_order(item) -> int:
+    path = str(item.fspath).replace("\\", "/")
+    if "/tests/e2e/" in path:
+        return 2
+    if "/tests/security/" in path:
+        return 1
+    return 0
+
+
 def pytest_collection_modifyitems(session, config, items):
     """Browser tests last: Playwright's sync API keeps an event loop running in the main thread for the
-    rest of the session, which async tests after it could not share."""
-    items.sort(key=lambda item: "/tests/e2e/" in str(item.fspath).replace("\\", "/"))
+    rest of the session, which async tests after it could not share. The websocket attack tests
+    (async, against the same running app) come just before them."""
+    items.sort(key=_run_order)

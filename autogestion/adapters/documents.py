@@ -167,6 +167,7 @@ def check_and_normalize(kind: str, data: bytes, filename: str) -> CheckedFile:
 
 # --- images ---------------------------------------------------------------------------------------
 
+
 def _normalize_image(kind: str, data: bytes) -> bytes:
     unreadable = ValidationError("No pudimos leer la imagen: está dañada o no es una foto válida.", field=kind)
     try:
@@ -233,6 +234,7 @@ def _too_small(kind: str) -> ValidationError:
 
 # --- PDFs -----------------------------------------------------------------------------------------
 
+
 def _check_pdf(data: bytes) -> None:
     from pypdf import PdfReader
     from pypdf.errors import PdfReadError
@@ -298,7 +300,15 @@ def _check_pdf(data: bytes) -> None:
     except ValidationError:
         raise
     except (
-        PdfReadError, ValueError, KeyError, TypeError, AttributeError, IndexError, OSError, RecursionError, AssertionError
+        PdfReadError,
+        ValueError,
+        KeyError,
+        TypeError,
+        AttributeError,
+        IndexError,
+        OSError,
+        RecursionError,
+        AssertionError,
     ):
         raise unreadable from None
     except Exception:  # noqa: BLE001 (pypdf raises many kinds on hostile input; all mean "not a readable PDF")

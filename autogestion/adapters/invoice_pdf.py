@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from datetime import date
 
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 
-from autogestion.models import Invoice, InvoiceStatus, Supply
+from autogestion.models import Invoice, Supply
 from autogestion.services.formatting import format_date, format_money, format_period
 
 # Interleaved 2 of 5: each digit is five elements, two of them wide (n = narrow, w = wide).
@@ -29,8 +28,6 @@ WIDE_RATIO = 2.5
 NARROW_MM = 0.36
 BAR_HEIGHT_MM = 16.0
 QUIET_ZONE_NARROWS = 10
-
-_STATUS_LABELS = {"pagada": "Pagada", "impaga": "Impaga", "vencida": "Vencida"}
 
 
 def check_digit(digits: str) -> int:
@@ -77,9 +74,9 @@ def itf_elements(code: str) -> list[tuple[bool, float]]:
         raise ValueError("ITF needs an even number of ASCII digits")
     unit = {"n": 1.0, "w": WIDE_RATIO}
     elements: list[tuple[bool, float]] = [(True, 1.0), (False, 1.0), (True, 1.0), (False, 1.0)]
-    for first, second in zip(code[0::2], code[1::2]):
+    for first, second in zip(code[0::2], code[1::2], strict=True):
         # The first digit of a pair is drawn by the bars, the second by the spaces between them.
-        for bar, space in zip(ITF_PATTERNS[first], ITF_PATTERNS[second]):
+        for bar, space in zip(ITF_PATTERNS[first], ITF_PATTERNS[second], strict=True):
             elements.append((True, unit[bar]))
             elements.append((False, unit[space]))
     elements += [(True, WIDE_RATIO), (False, 1.0), (True, 1.0)]
@@ -88,8 +85,19 @@ def itf_elements(code: str) -> list[tuple[bool, float]]:
 
 # Letters NFKD does not split into a latin-1 base and a mark.
 _NO_DECOMPOSITION = {
-    "Ł": "L", "ł": "l", "Đ": "D", "đ": "d", "Œ": "OE", "œ": "oe", "ı": "i",
-    "—": "-", "–": "-", "“": '"', "”": '"', "‘": "'", "’": "'",
+    "Ł": "L",
+    "ł": "l",
+    "Đ": "D",
+    "đ": "d",
+    "Œ": "OE",
+    "œ": "oe",
+    "ı": "i",
+    "—": "-",
+    "–": "-",
+    "“": '"',
+    "”": '"',
+    "‘": "'",
+    "’": "'",
 }
 
 
@@ -140,7 +148,7 @@ class _InvoicePdf(FPDF):
         return cursor + QUIET_ZONE_NARROWS * NARROW_MM - x
 
 
-def render_invoice_pdf(*, invoice: Invoice, supply: Supply, brand: str, today: date | None = None) -> bytes:
+def render_invoice_pdf(*, invoice: Invoice, supply: Supply, brand: str, status_label: str) -> bytes:
     """Render the "DUPLICADO" of an invoice as a one-page PDF.
 
     CPU work: call it through ``asyncio.to_thread`` from async code.
@@ -149,18 +157,12 @@ def render_invoice_pdf(*, invoice: Invoice, supply: Supply, brand: str, today: d
         invoice: The invoice.
         supply: Its supply.
         brand: The distributor's name (settings.brand).
-        today: The date the status is judged against (an unpaid invoice past its due date is "Vencida");
-            None shows Impaga/Pagada only.
+        status_label: "Pagada", "Impaga" or "Vencida", as services.invoices.invoice_status decides it for the
+            page too (the PDF never judges the status itself).
 
     Returns:
         The PDF bytes (the invoice number and amount are real text, so they can be searched and extracted).
     """
-    if invoice.status == InvoiceStatus.PAID:
-        status = "pagada"
-    elif today is not None and invoice.due_on < today:
-        status = "vencida"
-    else:
-        status = "impaga"
     amount = format_money(invoice.amount_cents)
     code = payment_code(invoice=invoice, supply=supply)
 
@@ -202,7 +204,7 @@ def render_invoice_pdf(*, invoice: Invoice, supply: Supply, brand: str, today: d
     pdf.label_value("Fecha de emisión", format_date(invoice.issued_on))
     pdf.label_value("Vencimiento", format_date(invoice.due_on))
     pdf.label_value("Consumo", f"{invoice.consumption_kwh:,} kWh".replace(",", "."))
-    pdf.label_value("Estado", _STATUS_LABELS[status], bold_value=True)
+    pdf.label_value("Estado", status_label, bold_value=True)
 
     pdf.ln(4)
     pdf.set_fill_color(245, 245, 245)

@@ -179,4 +179,3 @@ def read_sms_outbox(path: Path | str) -> list[dict[str, Any]]:
                 records.append(record)
     records.reverse()  # lines are appended in delivery order
     return records
-

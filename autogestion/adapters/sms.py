@@ -6,7 +6,7 @@ import asyncio
 import json
 import os
 import threading
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
@@ -94,6 +94,6 @@ class FileSmsSender:
         Args:
             msg: The outbox row (channel "sms").
         """
-        record = _payload(msg) | {"at": datetime.now(timezone.utc).isoformat()}
+        record = _payload(msg) | {"at": datetime.now(UTC).isoformat()}
         line = json.dumps(record, ensure_ascii=False) + "\n"
         await asyncio.to_thread(self._append, line)

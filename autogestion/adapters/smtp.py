@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timezone
+from datetime import UTC
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime
@@ -59,8 +59,8 @@ def build_email(msg: OutboxMessage, *, sender: str, brand: str) -> EmailMessage:
     email["To"] = msg.recipient
     email["Subject"] = msg.subject
     email["Message-ID"] = message_id_header(msg.message_id)
-    created = msg.created_at if msg.created_at.tzinfo else msg.created_at.replace(tzinfo=timezone.utc)
-    email["Date"] = format_datetime(created.astimezone(timezone.utc))
+    created = msg.created_at if msg.created_at.tzinfo else msg.created_at.replace(tzinfo=UTC)
+    email["Date"] = format_datetime(created.astimezone(UTC))
     email.set_content(msg.body, subtype="plain", charset="utf-8")
     return email
 
@@ -68,9 +68,7 @@ def build_email(msg: OutboxMessage, *, sender: str, brand: str) -> EmailMessage:
 class SmtpMailer:
     """Sends outbox e-mails through an SMTP server (the local sink in dev, the relay in production)."""
 
-    def __init__(
-        self, host: str, port: int, user: str, password: str, tls: str, sender: str, brand: str
-    ) -> None:
+    def __init__(self, host: str, port: int, user: str, password: str, tls: str, sender: str, brand: str) -> None:
         """Remember the connection settings.
 
         Args:

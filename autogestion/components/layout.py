@@ -5,8 +5,8 @@ from __future__ import annotations
 import reflex as rx
 
 from autogestion import routes
-from autogestion.config import get_settings
 from autogestion.components.theme import ACCENT, BG, CARD, MUTED, PRIMARY, PRIMARY_DARK
+from autogestion.config import get_settings
 from autogestion.state.session import SessionState
 
 BRAND = get_settings().brand  # AUTOGESTION_BRAND, the same name the e-mails sign with
@@ -21,9 +21,13 @@ MENU = [
 def brand_mark() -> rx.Component:
     return rx.link(
         rx.hstack(
-            rx.center(rx.icon("zap", color=PRIMARY_DARK, size=22), background=ACCENT, border_radius="8px", padding="6px"),
+            rx.center(
+                rx.icon("zap", color=PRIMARY_DARK, size=22), background=ACCENT, border_radius="8px", padding="6px"
+            ),
             rx.vstack(
-                rx.text("Portal de Autogestión", font_weight="700", color="white", font_size="1.05em", line_height="1.1"),
+                rx.text(
+                    "Portal de Autogestión", font_weight="700", color="white", font_size="1.05em", line_height="1.1"
+                ),
                 rx.text(BRAND, color="#cfe0f5", font_size="0.75em", line_height="1.1"),
                 spacing="0",
                 align="start",
@@ -62,7 +66,13 @@ def user_menu() -> rx.Component:
         rx.menu.trigger(
             rx.button(
                 rx.icon("circle-user", size=18),
-                rx.text(SessionState.user_name, max_width="12em", overflow="hidden", text_overflow="ellipsis", white_space="nowrap"),
+                rx.text(
+                    SessionState.user_name,
+                    max_width="12em",
+                    overflow="hidden",
+                    text_overflow="ellipsis",
+                    white_space="nowrap",
+                ),
                 rx.icon("chevron-down", size=16),
                 variant="ghost",
                 color="white",
@@ -85,8 +95,10 @@ def nav() -> rx.Component:
                     rx.icon(icon, size=16),
                     rx.text(label, white_space="nowrap"),
                     rx.cond(SessionState.unread > 0, rx.badge(SessionState.unread, color_scheme="amber", radius="full"))
-                    if href == routes.NOTIFICACIONES else rx.fragment(),
-                    spacing="1", align="center",
+                    if href == routes.NOTIFICACIONES
+                    else rx.fragment(),
+                    spacing="1",
+                    align="center",
                 ),
                 href=href,
                 color=PRIMARY_DARK,
@@ -115,7 +127,9 @@ def dni_banner() -> rx.Component:
         SessionState.dni_status == "en_analisis",
         rx.callout(
             "La foto de tu DNI está en análisis. Un operador la revisa dentro de las 24 horas hábiles.",
-            icon="clock", color_scheme="amber", width="100%",
+            icon="clock",
+            color_scheme="amber",
+            width="100%",
         ),
     )
 
@@ -124,7 +138,15 @@ def app_layout(title: str, *children: rx.Component) -> rx.Component:
     """The customer frame: brand bar with the user menu, the main menu, the page title and content."""
     return rx.box(
         rx.box(
-            rx.hstack(brand_mark(), rx.spacer(), user_menu(), align="center", padding="0.6em 1em", max_width="72em", margin="0 auto"),
+            rx.hstack(
+                brand_mark(),
+                rx.spacer(),
+                user_menu(),
+                align="center",
+                padding="0.6em 1em",
+                max_width="72em",
+                margin="0 auto",
+            ),
             background=PRIMARY,
         ),
         rx.box(rx.center(nav()), background="white", border_bottom="1px solid #dde3ea"),

@@ -7,24 +7,43 @@ from collections.abc import Callable
 import reflex as rx
 
 from autogestion.components.theme import CARD, MUTED, PRIMARY_DARK
+from autogestion.models import InvoicePublicStatus, LinkStatus
 
 # Radix breakpoints: [initial, xs ≥ 30em, sm ≥ 48em, …]; the table needs about 48em, so cards below that.
 TABLE_DISPLAY = ["none", "none", "block"]
 CARDS_DISPLAY = ["flex", "flex", "none"]
 
-LINK_STATUS_COLORS = (("pendiente", "amber"), ("validado", "green"), ("rechazado", "red"), "gray")
-INVOICE_STATUS_COLORS = (("pagada", "green"), ("impaga", "amber"), ("vencida", "red"), "gray")
+LINK_STATUS_COLORS = (
+    (LinkStatus.PENDING, "amber"),
+    (LinkStatus.VALIDATED, "green"),
+    (LinkStatus.REJECTED, "red"),
+    "gray",
+)
+INVOICE_STATUS_COLORS = (
+    (InvoicePublicStatus.PAID, "green"),
+    (InvoicePublicStatus.UNPAID, "amber"),
+    (InvoicePublicStatus.OVERDUE, "red"),
+    "gray",
+)
 
 
 def status_badge(status: rx.Var, label: rx.Var, colors: tuple) -> rx.Component:
     """A coloured badge: the label as text, the colour from the status code (never colour alone)."""
-    return rx.badge(label, color_scheme=rx.match(status, *colors), variant="soft", size="2", radius="full",
-                    white_space="nowrap")
+    return rx.badge(
+        label, color_scheme=rx.match(status, *colors), variant="soft", size="2", radius="full", white_space="nowrap"
+    )
 
 
 VISUALLY_HIDDEN = {
-    "position": "absolute", "width": "1px", "height": "1px", "overflow": "hidden", "clip": "rect(0 0 0 0)",
-    "white_space": "nowrap", "margin": "-1px", "padding": "0", "border": "0",
+    "position": "absolute",
+    "width": "1px",
+    "height": "1px",
+    "overflow": "hidden",
+    "clip": "rect(0 0 0 0)",
+    "white_space": "nowrap",
+    "margin": "-1px",
+    "padding": "0",
+    "border": "0",
 }
 
 
@@ -36,7 +55,11 @@ def visually_hidden(text: str) -> rx.Component:
 def header_cell(text: str, align: str = "left", hidden: bool = False) -> rx.Component:
     return rx.table.column_header_cell(
         visually_hidden(text) if hidden else text,
-        white_space="nowrap", color=MUTED, font_size="0.78em", letter_spacing="0.04em", text_align=align,
+        white_space="nowrap",
+        color=MUTED,
+        font_size="0.78em",
+        letter_spacing="0.04em",
+        text_align=align,
     )
 
 
@@ -81,8 +104,16 @@ def card_list(rows: rx.Var, render_card: Callable[[rx.Var], rx.Component]) -> rx
 
 
 def card(*children: rx.Component) -> rx.Component:
-    return rx.vstack(*children, spacing="2", width="100%", align="stretch", background="white", border_radius="14px",
-                     box_shadow=CARD["box_shadow"], padding="1em")
+    return rx.vstack(
+        *children,
+        spacing="2",
+        width="100%",
+        align="stretch",
+        background="white",
+        border_radius="14px",
+        box_shadow=CARD["box_shadow"],
+        padding="1em",
+    )
 
 
 def card_row(label: str, value) -> rx.Component:

@@ -7,12 +7,27 @@ import reflex as rx
 from autogestion import routes
 from autogestion.components.layout import app_layout
 from autogestion.components.tables import (
-    INVOICE_STATUS_COLORS, LINK_STATUS_COLORS, card, card_list, card_row, card_title, data_table, status_badge,
+    INVOICE_STATUS_COLORS,
+    LINK_STATUS_COLORS,
+    card,
+    card_list,
+    card_row,
+    card_title,
+    data_table,
+    status_badge,
 )
 from autogestion.components.theme import CARD, MUTED, PRIMARY, PRIMARY_DARK
 from autogestion.state.invoices import InvoicesState as S
 
-HEADERS = ["PERÍODO", "N° DE FACTURA", "EMISIÓN", "VENCIMIENTO", ("IMPORTE", "right"), "ESTADO", ("IMPRIMIR", "right", True)]
+HEADERS = [
+    "PERÍODO",
+    "N° DE FACTURA",
+    "EMISIÓN",
+    "VENCIMIENTO",
+    ("IMPORTE", "right"),
+    "ESTADO",
+    ("IMPRIMIR", "right", True),
+]
 
 
 def _fact(label: str, value) -> rx.Component:
@@ -29,12 +44,22 @@ def _header() -> rx.Component:
     d = S.detail
     return rx.vstack(
         rx.hstack(
-            rx.center(rx.icon("zap", size=22, color=PRIMARY), background="#e8f0fa", border_radius="10px", width="44px",
-                      height="44px", flex_shrink="0"),
+            rx.center(
+                rx.icon("zap", size=22, color=PRIMARY),
+                background="#e8f0fa",
+                border_radius="10px",
+                width="44px",
+                height="44px",
+                flex_shrink="0",
+            ),
             rx.vstack(
                 rx.text("Suministro N° ", d.number, font_weight="800", font_size="1.35em", color=PRIMARY_DARK),
-                rx.hstack(rx.icon("map-pin", size=14, color=MUTED, flex_shrink="0"),
-                          rx.text(d.address, color=MUTED, font_size="0.9em"), align="center", spacing="1"),
+                rx.hstack(
+                    rx.icon("map-pin", size=14, color=MUTED, flex_shrink="0"),
+                    rx.text(d.address, color=MUTED, font_size="0.9em"),
+                    align="center",
+                    spacing="1",
+                ),
                 spacing="0",
                 align="start",
             ),
@@ -63,16 +88,28 @@ def _header() -> rx.Component:
                 "La asociación está pendiente de validación: ya podés consultar, imprimir y pagar tus facturas. "
                 "Los Planes de Pago y otros trámites se habilitan cuando un operador la valida, dentro de las "
                 "24 horas hábiles.",
-                icon="info", color_scheme="amber", width="100%", size="1",
+                icon="info",
+                color_scheme="amber",
+                width="100%",
+                size="1",
             ),
         ),
-        style=CARD, spacing="3", align="start",
+        style=CARD,
+        spacing="3",
+        align="start",
     )
 
 
 def _print_button(row, **props) -> rx.Component:
-    return rx.button(rx.icon("printer", size=16), "Imprimir", size="2", variant="soft",
-                     on_click=S.print_invoice(row.id), aria_label="Imprimir factura " + row.number, **props)
+    return rx.button(
+        rx.icon("printer", size=16),
+        "Imprimir",
+        size="2",
+        variant="soft",
+        on_click=S.print_invoice(row.id),
+        aria_label="Imprimir factura " + row.number,
+        **props,
+    )
 
 
 def _row(row) -> rx.Component:
@@ -105,11 +142,21 @@ def _card(row) -> rx.Component:
 
 def _pager() -> rx.Component:
     return rx.hstack(
-        rx.button(rx.icon("chevron-left", size=16), "Anterior", variant="outline", on_click=S.previous_page,
-                  disabled=S.page_number <= 1),
+        rx.button(
+            rx.icon("chevron-left", size=16),
+            "Anterior",
+            variant="outline",
+            on_click=S.previous_page,
+            disabled=S.page_number <= 1,
+        ),
         rx.text("Página ", S.page_number, " de ", S.total_pages, color=MUTED, white_space="nowrap"),
-        rx.button("Siguiente", rx.icon("chevron-right", size=16), variant="outline", on_click=S.next_page,
-                  disabled=S.page_number >= S.total_pages),
+        rx.button(
+            "Siguiente",
+            rx.icon("chevron-right", size=16),
+            variant="outline",
+            on_click=S.next_page,
+            disabled=S.page_number >= S.total_pages,
+        ),
         justify="center",
         align="center",
         spacing="3",
@@ -158,18 +205,28 @@ def _chart() -> rx.Component:
             height=260,
             margin={"top": 10, "right": 8, "left": 0, "bottom": 0},
         ),
-        style=CARD, spacing="2", align="start",
-        role="figure", aria_label="Gráfico de consumo en kWh por período",
+        style=CARD,
+        spacing="2",
+        align="start",
+        role="figure",
+        aria_label="Gráfico de consumo en kWh por período",
     )
 
 
 def _not_found() -> rx.Component:
     return rx.vstack(
-        rx.hstack(rx.icon("search-x", size=22, color=MUTED), rx.text("Suministro no encontrado.", font_weight="700",
-                                                                      font_size="1.1em"), align="center"),
-        rx.link(rx.button(rx.icon("arrow-left", size=16), "Volver a Mis Suministros", variant="soft"),
-                href=routes.SUMINISTROS),
-        style=CARD, spacing="3", align="start",
+        rx.hstack(
+            rx.icon("search-x", size=22, color=MUTED),
+            rx.text("Suministro no encontrado.", font_weight="700", font_size="1.1em"),
+            align="center",
+        ),
+        rx.link(
+            rx.button(rx.icon("arrow-left", size=16), "Volver a Mis Suministros", variant="soft"),
+            href=routes.SUMINISTROS,
+        ),
+        style=CARD,
+        spacing="3",
+        align="start",
     )
 
 
@@ -178,8 +235,12 @@ def facturas() -> rx.Component:
         "Detalle de facturas",
         rx.cond(
             ~S.not_found,
-            rx.link(rx.hstack(rx.icon("arrow-left", size=16), rx.text("Mis Suministros"), align="center", spacing="1"),
-                    href=routes.SUMINISTROS, font_size="0.9em", margin_top="-0.5em"),
+            rx.link(
+                rx.hstack(rx.icon("arrow-left", size=16), rx.text("Mis Suministros"), align="center", spacing="1"),
+                href=routes.SUMINISTROS,
+                font_size="0.9em",
+                margin_top="-0.5em",
+            ),
         ),
         rx.cond(
             S.loaded,

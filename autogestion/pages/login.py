@@ -24,11 +24,18 @@ def landing() -> rx.Component:
         rx.heading("Bienvenido al Portal de Autogestión", size="7", color=PRIMARY_DARK),
         rx.text("Oficina online las 24hs!", color=MUTED),
         rx.vstack(
-            *[rx.hstack(rx.icon(icon, color=PRIMARY, size=20), rx.text(label), align="center") for icon, label in features],
+            *[
+                rx.hstack(rx.icon(icon, color=PRIMARY, size=20), rx.text(label), align="center")
+                for icon, label in features
+            ],
             spacing="2",
         ),
         rx.link(rx.button("Usuarios Registrados", size="4", width="100%"), href=routes.LOGIN, width="100%"),
-        rx.hstack(rx.text("¿Todavía no tenés usuario?", color=MUTED), rx.link("Crear una Cuenta", href=routes.REGISTRO), wrap="wrap"),
+        rx.hstack(
+            rx.text("¿Todavía no tenés usuario?", color=MUTED),
+            rx.link("Crear una Cuenta", href=routes.REGISTRO),
+            wrap="wrap",
+        ),
     )
 
 
@@ -41,9 +48,23 @@ def login() -> rx.Component:
         rx.form(
             rx.vstack(
                 select_field("Tipo de documento", "doc_type", DOC_TYPE_OPTIONS, error=e["doc_type"]),
-                field("Número de documento", "doc_number", error=e["doc_number"], ok=False, input_mode="numeric",
-                      autocomplete="username", max_length=20),
-                field("Contraseña", "password", error=e["password"], ok=False, type_="password", autocomplete="current-password"),
+                field(
+                    "Número de documento",
+                    "doc_number",
+                    error=e["doc_number"],
+                    ok=False,
+                    input_mode="numeric",
+                    autocomplete="username",
+                    max_length=20,
+                ),
+                field(
+                    "Contraseña",
+                    "password",
+                    error=e["password"],
+                    ok=False,
+                    type_="password",
+                    autocomplete="current-password",
+                ),
                 captcha_block(e["captcha"]),
                 rx.button("Ingresar", type="submit", size="3", width="100%"),
                 spacing="4",
@@ -55,7 +76,11 @@ def login() -> rx.Component:
         ),
         rx.vstack(
             rx.link("¿Se te olvidó tu contraseña?", href=routes.RECUPERAR),
-            rx.hstack(rx.text("¿No tenés cuenta?", color=MUTED), rx.link("Crear una Cuenta", href=routes.REGISTRO), wrap="wrap"),
+            rx.hstack(
+                rx.text("¿No tenés cuenta?", color=MUTED),
+                rx.link("Crear una Cuenta", href=routes.REGISTRO),
+                wrap="wrap",
+            ),
             spacing="2",
         ),
     )

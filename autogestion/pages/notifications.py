@@ -15,11 +15,14 @@ def _item(item) -> rx.Component:
             rx.badge(item.channel, color_scheme=rx.cond(item.channel == "SMS", "green", "blue")),
             rx.cond(item.unread, rx.badge("Nuevo", color_scheme="amber")),
             rx.text(item.when, color=MUTED, font_size="0.85em"),
-            wrap="wrap", align="center",
+            wrap="wrap",
+            align="center",
         ),
         rx.text(item.title, font_weight="700", color=PRIMARY_DARK),
         rx.text(item.text, white_space="pre-wrap", font_size="0.9em"),
-        style=CARD, spacing="2", align="start",
+        style=CARD,
+        spacing="2",
+        align="start",
     )
 
 

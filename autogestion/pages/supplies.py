@@ -7,18 +7,34 @@ import reflex as rx
 from autogestion import routes
 from autogestion.components.layout import app_layout
 from autogestion.components.tables import (
-    LINK_STATUS_COLORS, card, card_list, card_row, card_title, data_table, status_badge,
+    LINK_STATUS_COLORS,
+    card,
+    card_list,
+    card_row,
+    card_title,
+    data_table,
+    status_badge,
 )
 from autogestion.components.theme import CARD, MUTED, PRIMARY, PRIMARY_DARK
 from autogestion.state.supplies import SuppliesState
 
-HEADERS = ["N°", "SUMINISTRO", "ESTADO", "GRUPO TARIFARIO", "TITULAR", "DOCUMENTO", "ESTADO COBRANZA", "PODER",
-           "VALIDACIÓN"]
+HEADERS = [
+    "N°",
+    "SUMINISTRO",
+    "ESTADO",
+    "GRUPO TARIFARIO",
+    "TITULAR",
+    "DOCUMENTO",
+    "ESTADO COBRANZA",
+    "PODER",
+    "VALIDACIÓN",
+]
 
 
 def _supply_link(row, **props) -> rx.Component:
-    return rx.link(row.number, href=f"/suministros/{row.number}", font_weight="700", color=PRIMARY,
-                   underline="always", **props)
+    return rx.link(
+        row.number, href=routes.suministro(row.number), font_weight="700", color=PRIMARY, underline="always", **props
+    )
 
 
 def _validation(row) -> rx.Component:
@@ -44,8 +60,12 @@ def _row(row) -> rx.Component:
 def _card(row) -> rx.Component:
     return card(
         card_title(
-            rx.hstack(rx.icon("zap", size=18, color=PRIMARY), _supply_link(row, font_size="1.15em"), align="center",
-                      spacing="2"),
+            rx.hstack(
+                rx.icon("zap", size=18, color=PRIMARY),
+                _supply_link(row, font_size="1.15em"),
+                align="center",
+                spacing="2",
+            ),
             _validation(row),
         ),
         rx.separator(),
@@ -57,24 +77,35 @@ def _card(row) -> rx.Component:
         card_row("Poder", row.poder),
         rx.link(
             rx.button(rx.icon("file-text", size=16), "Ver facturas", variant="soft", width="100%"),
-            href=f"/suministros/{row.number}", width="100%",
+            href=routes.suministro(row.number),
+            width="100%",
         ),
     )
 
 
 def _empty() -> rx.Component:
     return rx.vstack(
-        rx.center(rx.icon("plug-zap", size=30, color=PRIMARY), background="#e8f0fa", border_radius="50%",
-                  width="64px", height="64px"),
+        rx.center(
+            rx.icon("plug-zap", size=30, color=PRIMARY),
+            background="#e8f0fa",
+            border_radius="50%",
+            width="64px",
+            height="64px",
+        ),
         rx.heading("Todavía no tenés suministros asociados", size="5", color=PRIMARY_DARK, as_="h2"),
         rx.text(
             "Para consultar, imprimir y pagar tus facturas, primero tenés que asociar un suministro a tu cuenta. "
             "Tené a mano tu última factura: vas a necesitar el N° de Suministro y el importe y vencimiento de tu "
             "última o penúltima factura.",
-            color=MUTED, max_width="40em",
+            color=MUTED,
+            max_width="40em",
         ),
         rx.link(rx.button(rx.icon("link", size=16), "Asociar Suministro", size="3"), href=routes.ASOCIAR),
-        style=CARD, align="center", text_align="center", spacing="3", padding="2.5em 1.5em",
+        style=CARD,
+        align="center",
+        text_align="center",
+        spacing="3",
+        padding="2.5em 1.5em",
     )
 
 
@@ -100,8 +131,9 @@ def suministros() -> rx.Component:
             rx.spacer(),
             rx.cond(
                 SuppliesState.count > 0,
-                rx.link(rx.button(rx.icon("plus", size=16), "Asociar otro suministro", variant="soft"),
-                        href=routes.ASOCIAR),
+                rx.link(
+                    rx.button(rx.icon("plus", size=16), "Asociar otro suministro", variant="soft"), href=routes.ASOCIAR
+                ),
             ),
             align="center",
             width="100%",

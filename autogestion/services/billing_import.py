@@ -192,7 +192,7 @@ def _amount_cents(value: str) -> int:
 
 
 def _parse_supply(fields: list[str]) -> dict[str, Any]:
-    record = dict(zip(SUPPLY_COLUMNS, fields))
+    record = dict(zip(SUPPLY_COLUMNS, fields, strict=False))
     doc_type, doc_number = _document(record["tipo_documento"], record["documento"])
     return {
         "number": _supply_number(record["suministro"]),
@@ -207,7 +207,7 @@ def _parse_supply(fields: list[str]) -> dict[str, Any]:
 
 
 def _parse_invoice(fields: list[str]) -> dict[str, Any]:
-    record = dict(zip(INVOICE_COLUMNS, fields))
+    record = dict(zip(INVOICE_COLUMNS, fields, strict=False))
     number = record["numero"]
     if not _INVOICE_NUMBER.fullmatch(number):
         raise _LineError(f"N° de factura inválido {number[:30]!r} (hasta 20 letras, números o guiones)")

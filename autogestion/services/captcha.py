@@ -33,7 +33,9 @@ DRAWS_PER_IP = 300
 async def _per_ip(session, *, action: str, limit: int, now: datetime) -> None:
     ip = client_ip()
     try:
-        await throttle.hit(session=session, key=f"{action}-ip:{ip}", limit=limit, window=IP_WINDOW, now=now, message=TOO_MANY)
+        await throttle.hit(
+            session=session, key=f"{action}-ip:{ip}", limit=limit, window=IP_WINDOW, now=now, message=TOO_MANY
+        )
     except RateLimited:
         security_event("ip_throttled", action=action)
         raise
@@ -41,7 +43,7 @@ async def _per_ip(session, *, action: str, limit: int, now: datetime) -> None:
 
 def _digest(captcha_id: str, answer: str) -> str:
     key = get_settings().secret_key.encode("utf-8")
-    return hmac.new(key, f"captcha|{captcha_id}|{answer.strip().upper()}".encode("utf-8"), hashlib.sha256).hexdigest()
+    return hmac.new(key, f"captcha|{captcha_id}|{answer.strip().upper()}".encode(), hashlib.sha256).hexdigest()
 
 
 async def new_captcha(*, session, now: datetime) -> tuple[str, str]:

@@ -29,7 +29,9 @@ MAX_SENDS_PER_HOUR = 5
 MAX_SENDS_PER_DAY = 10
 
 CHANNEL_LABEL = {Channel.EMAIL: "e-mail", Channel.SMS: "SMS"}
-SMS_BUDGET_SPENT = "En este momento no podemos enviar SMS. Probá de nuevo en un rato o elegí recibir el código por e-mail."
+SMS_BUDGET_SPENT = (
+    "En este momento no podemos enviar SMS. Probá de nuevo en un rato o elegí recibir el código por e-mail."
+)
 
 
 async def check_sms_budget(*, session, now: datetime) -> None:
@@ -49,7 +51,7 @@ async def check_sms_budget(*, session, now: datetime) -> None:
 
 def _digest(code: str, *, user_id: int, purpose: str, channel: str, destination: str) -> str:
     key = get_settings().secret_key.encode("utf-8")
-    message = f"{user_id}|{purpose}|{channel}|{destination}|{code}".encode("utf-8")
+    message = f"{user_id}|{purpose}|{channel}|{destination}|{code}".encode()
     return hmac.new(key, message, hashlib.sha256).hexdigest()
 
 
@@ -98,11 +100,11 @@ async def check_can_send(*, session, user_id: int, purpose: str, channel: str, d
 
 async def issue_code(*, session, user_id: int, purpose: str, channel: str, destination: str, now: datetime) -> str:
     """Create a new code (invalidating the previous live one) and return it in clear, for the message only."""
-    await check_can_send(session=session, user_id=user_id, purpose=purpose, channel=channel, destination=destination, now=now)
+    await check_can_send(
+        session=session, user_id=user_id, purpose=purpose, channel=channel, destination=destination, now=now
+    )
     await session.exec(
-        update(VerificationCode)
-        .where(*_live(user_id, purpose, channel, now))
-        .values(invalidated_at=now)
+        update(VerificationCode).where(*_live(user_id, purpose, channel, now)).values(invalidated_at=now)
     )
     code = f"{secrets.randbelow(10**6):06d}"
     session.add(
@@ -125,7 +127,9 @@ class CodeEntry:
     code: str  # already normalised to 6 ASCII digits
 
 
-async def verify_and_consume(*, session, user_id: int, purpose: str, entries: list[CodeEntry], now: datetime) -> list[str]:
+async def verify_and_consume(
+    *, session, user_id: int, purpose: str, entries: list[CodeEntry], now: datetime
+) -> list[str]:
     """Check every entry against its live code; consume all of them only when all are right.
 
     Returns the destinations the codes were sent to (in the order of entries). A wrong code costs
@@ -148,18 +152,30 @@ async def verify_and_consume(*, session, user_id: int, purpose: str, entries: li
         ).first()
         field = f"code_{entry.channel}"
         if row is None or row.attempts >= MAX_ATTEMPTS:
-            failures.append(RefusedAttempt(f"El código recibido por {label} venció o ya no es válido. Pedí uno nuevo.", field=field))
+            failures.append(
+                RefusedAttempt(f"El código recibido por {label} venció o ya no es válido. Pedí uno nuevo.", field=field)
+            )
             continue
         expected = row.code_hash
-        given = _digest(entry.code, user_id=user_id, purpose=purpose, channel=entry.channel, destination=row.destination)
+        given = _digest(
+            entry.code, user_id=user_id, purpose=purpose, channel=entry.channel, destination=row.destination
+        )
         if not hmac.compare_digest(expected, given):
             row.attempts += 1
             left = MAX_ATTEMPTS - row.attempts
             if left <= 0:
                 row.invalidated_at = now
-                failures.append(RefusedAttempt(f"El código recibido por {label} es incorrecto y ya no es válido. Pedí uno nuevo.", field=field))
+                failures.append(
+                    RefusedAttempt(
+                        f"El código recibido por {label} es incorrecto y ya no es válido. Pedí uno nuevo.", field=field
+                    )
+                )
             else:
-                failures.append(RefusedAttempt(f"El código recibido por {label} es incorrecto. Te quedan {left} intentos.", field=field))
+                failures.append(
+                    RefusedAttempt(
+                        f"El código recibido por {label} es incorrecto. Te quedan {left} intentos.", field=field
+                    )
+                )
             continue
         rows.append(row)
     if failures:

@@ -8,16 +8,25 @@ import hashlib
 import hmac
 import re
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from pydantic import BaseModel
+from sqlalchemy import update
 from sqlmodel import select
 
 from autogestion.adapters import documents as storage
 from autogestion.clock import format_local, utcnow
 from autogestion.config import get_settings
-from autogestion.models import DniStatus, Document, DocumentStatus, User
+from autogestion.models import (
+    DniStatus,
+    Document,
+    DocumentKind,
+    DocumentPublic,
+    DocumentStatus,
+    LinkStatus,
+    SupplyLink,
+    User,
+)
 from autogestion.services import throttle
 from autogestion.services.errors import AuthError, NotFound, ValidationError
 
@@ -29,39 +38,36 @@ DEFAULT_LINK_TTL_S = 300
 _DOCUMENT_ID = re.compile(r"[0-9a-f]{32}")
 _LINK_OBJECT_ID = re.compile(r"[0-9A-Za-z_-]{1,64}")
 _MAX_TOKEN_CHARS = 400
-_STATUS_LABELS = {
-    DocumentStatus.IN_REVIEW: "En análisis",
-    DocumentStatus.ACCEPTED: "Aceptado",
-    DocumentStatus.REJECTED: "Rechazado",
+# The manual's words: an operator judges a DNI photo LEGIBLE / NO LEGIBLE and a poder válido / rechazado.
+STATUS_LABELS = {
+    DocumentKind.DNI: {
+        DocumentStatus.IN_REVIEW: "En análisis",
+        DocumentStatus.ACCEPTED: "LEGIBLE",
+        DocumentStatus.REJECTED: "NO LEGIBLE",
+    },
+    DocumentKind.PODER: {
+        DocumentStatus.IN_REVIEW: "En análisis",
+        DocumentStatus.ACCEPTED: "Válido",
+        DocumentStatus.REJECTED: "Rechazado",
+    },
 }
 _KIND_LABELS = {storage.KIND_DNI: "DNI", storage.KIND_PODER: "poder"}
+NEED_DNI = "Subí una foto del frente de tu DNI."
+REJECTED_FILE = "Ese archivo fue rechazado por un operador. Subí uno nuevo."
 
 
-class DocumentPublic(BaseModel):
-    """An uploaded document as pages may show it (no storage path, no hash)."""
-
-    id: str
-    kind: str
-    content_type: str
-    size: int
-    original_name: str
-    status: str
-    status_label: str
-    uploaded_at: str  # dd/mm/aaaa hh:mm:ss, Argentine time
-
-    @classmethod
-    def from_row(cls, row: Document) -> "DocumentPublic":
-        """Build the DTO from a table row."""
-        return cls(
-            id=row.id,
-            kind=row.kind,
-            content_type=row.content_type,
-            size=row.size,
-            original_name=row.original_name,
-            status=row.status,
-            status_label=_STATUS_LABELS.get(row.status, row.status),
-            uploaded_at=format_local(row.created_at),
-        )
+def to_public(row: Document) -> DocumentPublic:
+    """The DTO of a document row, with the status in the manual's words for its kind."""
+    return DocumentPublic(
+        id=row.id,
+        kind=row.kind,
+        content_type=row.content_type,
+        size=row.size,
+        original_name=row.original_name,
+        status=row.status,
+        status_label=STATUS_LABELS.get(row.kind, {}).get(row.status, row.status),
+        uploaded_at=format_local(row.created_at),
+    )
 
 
 def _storage_dir(storage_dir: Path | None) -> Path:
@@ -107,7 +113,7 @@ async def store_upload(
     if user is None:
         raise NotFound("No encontramos la cuenta.")
     await throttle.hit(
-        session,
+        session=session,
         key=f"upload:{user_id}",
         limit=MAX_UPLOADS_PER_DAY,
         window=UPLOAD_WINDOW,
@@ -130,7 +136,7 @@ async def store_upload(
     )
     session.add(row)
     await session.flush()
-    return DocumentPublic.from_row(row)
+    return to_public(row)
 
 
 async def get_owned_document(*, session, user_id: int, document_id: object, kind: str | None = None) -> Document:
@@ -159,6 +165,53 @@ async def get_owned_document(*, session, user_id: int, document_id: object, kind
     return row
 
 
+async def usable_document(*, session, user_id: int, document_id: object, kind: str, missing: str) -> Document:
+    """A document of this user and kind that an operator has not rejected, to attach to a link.
+
+    Args:
+        session: An open session.
+        user_id: The caller.
+        document_id: The id as received (any type; validated here).
+        kind: DocumentKind.DNI or DocumentKind.PODER.
+        missing: The message when there is no such document (it asks for an upload).
+
+    Returns:
+        The row.
+
+    Raises:
+        ValidationError: No such document of this user and kind (`missing`), or it was rejected (field: kind).
+    """
+    if not isinstance(document_id, str) or not _DOCUMENT_ID.fullmatch(document_id):
+        raise ValidationError(missing, field=kind)
+    row = (
+        await session.exec(
+            select(Document).where(Document.id == document_id, Document.user_id == user_id, Document.kind == kind)
+        )
+    ).first()
+    if row is None:
+        raise ValidationError(missing, field=kind)
+    if row.status == DocumentStatus.REJECTED:
+        raise ValidationError(REJECTED_FILE, field=kind)
+    return row
+
+
+async def _reusable_dni(session, user: User) -> Document | None:
+    # The one rule for "the DNI photo on file can be reused": the profile's photo, unless an operator
+    # judged it NO LEGIBLE (on the account or on the document).
+    if not user.dni_document_id or user.dni_status == DniStatus.NOT_LEGIBLE:
+        return None
+    return (
+        await session.exec(
+            select(Document).where(
+                Document.id == user.dni_document_id,
+                Document.user_id == user.id,
+                Document.kind == DocumentKind.DNI,
+                Document.status != DocumentStatus.REJECTED,
+            )
+        )
+    ).first()
+
+
 async def get_reusable_dni(*, session, user_id: int) -> DocumentPublic | None:
     """The DNI photo on file that Asociar Suministro can reuse (the profile's, unless it was rejected).
 
@@ -170,19 +223,32 @@ async def get_reusable_dni(*, session, user_id: int) -> DocumentPublic | None:
         The document, or None when the user must upload one.
     """
     user = await session.get(User, user_id)
-    if user is None or not user.dni_document_id or user.dni_status == DniStatus.NOT_LEGIBLE:
-        return None
-    row = (
-        await session.exec(
-            select(Document).where(
-                Document.id == user.dni_document_id,
-                Document.user_id == user_id,
-                Document.kind == storage.KIND_DNI,
-                Document.status != DocumentStatus.REJECTED,
-            )
+    row = await _reusable_dni(session, user) if user is not None else None
+    return to_public(row) if row else None
+
+
+async def dni_for_link(*, session, user: User, document_id: str | None) -> Document:
+    """The DNI photo a new link carries: the one just uploaded in Asociar, else the reusable one on file.
+
+    Args:
+        session: An open session.
+        user: The linking user.
+        document_id: A DNI photo this user uploaded in Asociar Suministro, or None to reuse the one on file.
+
+    Returns:
+        The document.
+
+    Raises:
+        ValidationError: No usable photo: "Subí una foto del frente de tu DNI." or a rejected one (field "dni").
+    """
+    if document_id is not None:
+        return await usable_document(
+            session=session, user_id=user.id, document_id=document_id, kind=DocumentKind.DNI, missing=NEED_DNI
         )
-    ).first()
-    return DocumentPublic.from_row(row) if row else None
+    on_file = await _reusable_dni(session, user)
+    if on_file is None:
+        raise ValidationError(NEED_DNI, field=DocumentKind.DNI)
+    return on_file
 
 
 async def open_document_for_user(
@@ -237,7 +303,7 @@ async def sweep_orphans(
     folder = _storage_dir(storage_dir)
     moment = (now or utcnow()) - older_than
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
+        moment = moment.replace(tzinfo=UTC)
     cutoff = moment.timestamp()
     names, temps = await asyncio.to_thread(storage.list_stored, folder, older_than_epoch=cutoff)
     known: set[str] = set()
@@ -253,6 +319,7 @@ async def sweep_orphans(
 
 
 # --- signed, short-lived download links -----------------------------------------------------------
+
 
 def _link_key() -> bytes:
     # A key of its own, derived from the secret, so a MAC made for one purpose never verifies for another.
@@ -325,14 +392,74 @@ def verify_link(token: object, *, now: float | None = None) -> tuple[str, str, i
 
 
 async def set_profile_dni(*, session, user_id: int, document_id: object) -> DocumentPublic:
-    """Make an uploaded DNI photo the one on file (Mi Perfil), back to "en análisis" for an operator.
+    """Make a DNI photo of the user's the one on file, back to "en análisis" for an operator.
 
-    Used when an operator judged the previous photo NO LEGIBLE, or the customer wants to replace it.
+    The user has one DNI photo: the newest. So the photo it replaces is replaced too in every link still
+    pending validation that carried it (an operator reviews the new one there). A validated link keeps
+    the photo its operator saw; a rejected link is closed. Used by Mi Perfil (a new photo, required after
+    NO LEGIBLE) and by Asociar Suministro (a replacement uploaded there).
+
+    Args:
+        session: An open session; the caller commits.
+        user_id: The owner.
+        document_id: A DNI photo of this user's.
+
+    Returns:
+        The document now on file.
+
+    Raises:
+        NotFound: Not a DNI photo of this user, or no such account.
     """
-    row = await get_owned_document(session=session, user_id=user_id, document_id=document_id, kind="dni")
+    row = await get_owned_document(session=session, user_id=user_id, document_id=document_id, kind=DocumentKind.DNI)
     user = await session.get(User, user_id)
     if user is None:
         raise NotFound("No encontramos la cuenta.")
+    previous = user.dni_document_id
+    if previous and previous != row.id:
+        await session.exec(
+            update(SupplyLink)
+            .where(
+                SupplyLink.user_id == user_id,
+                SupplyLink.dni_document_id == previous,
+                SupplyLink.status == LinkStatus.PENDING,
+            )
+            .values(dni_document_id=row.id)
+            .execution_options(synchronize_session="fetch")
+        )
     user.dni_document_id = row.id
     user.dni_status = DniStatus.IN_REVIEW
-    return DocumentPublic.from_row(row)
+    session.add(user)
+    return to_public(row)
+
+
+async def upload_profile_dni(
+    *, session, user_id: int, data: bytes, filename: str, storage_dir: Path | None = None, now: datetime | None = None
+) -> DocumentPublic:
+    """Mi Perfil's "Cargar foto nueva del DNI": store the photo and make it the one on file (set_profile_dni).
+
+    Args:
+        session: An open session; the caller commits.
+        user_id: The uploader.
+        data: The uploaded bytes.
+        filename: The client's file name (display only).
+        storage_dir: The private documents folder; defaults to settings.documents_dir.
+        now: Aware UTC time (tests); defaults to the clock.
+
+    Returns:
+        The stored document, now the profile's photo ("En análisis").
+
+    Raises:
+        ValidationError: The file was refused (the message says why).
+        RateLimited: Too many uploads today.
+        NotFound: No such account.
+    """
+    stored = await store_upload(
+        session=session,
+        user_id=user_id,
+        kind=DocumentKind.DNI,
+        data=data,
+        filename=filename,
+        storage_dir=storage_dir,
+        now=now,
+    )
+    return await set_profile_dni(session=session, user_id=user_id, document_id=stored.id)

@@ -1,8 +1,12 @@
-"""Argentine display formats shared by pages, e-mails and PDFs: money "$ 12.345,67", dates dd/mm/aaaa."""
+"""How things are written for people, shared by pages, e-mails and PDFs: money "$ 12.345,67", dates
+dd/mm/aaaa, documents "DNI 20123456", and masked documents, e-mails and mobiles."""
 
 from __future__ import annotations
 
+import re
 from datetime import date
+
+from autogestion.models import DOCUMENT_TYPES
 
 
 def format_money(cents: int) -> str:
@@ -52,3 +56,49 @@ def format_mobile(e164: str) -> str:
         return phonenumbers.format_number(phonenumbers.parse(e164, "AR"), phonenumbers.PhoneNumberFormat.INTERNATIONAL)
     except phonenumbers.NumberParseException:
         return e164
+
+
+def document_label(doc_type: str, doc_number: str) -> str:
+    """ "DNI 20123456", "Pasaporte AB123456": how pages and notices write a document."""
+    return f"{DOCUMENT_TYPES.get(doc_type, (doc_type, doc_type))[0]} {doc_number}".strip()
+
+
+# --- masking (enumeration-safe messages) ----------------------------------------------------------
+
+
+def mask_document(doc_number: str) -> str:
+    """Hide all but the last three characters of a document number: "20123456" -> "*****456"."""
+    text = doc_number if isinstance(doc_number, str) else ""
+    return "*" * max(len(text) - 3, 0) + text[-3:]
+
+
+def mask_email(email: str) -> str:
+    """Hide most of an address: "juan@gmail.com" -> "j***@g***.com".
+
+    Args:
+        email: a stored (valid) address.
+
+    Returns:
+        The masked address, or "***" for anything that does not look like an address.
+    """
+    if not isinstance(email, str) or email.count("@") != 1:
+        return "***"
+    local, domain = email.split("@")
+    if not local or "." not in domain or domain.startswith("."):
+        return "***"
+    tld = domain.rsplit(".", 1)[1]
+    return f"{local[0]}***@{domain[0]}***.{tld}"
+
+
+def mask_phone(e164: str) -> str:
+    """Hide all but the last two digits: "+5492644123489" -> "+54 9 *** ***-**89".
+
+    Args:
+        e164: a stored number in E.164.
+
+    Returns:
+        The masked number, or "***" for anything that is not an Argentine mobile in E.164.
+    """
+    if not isinstance(e164, str) or not re.fullmatch(r"\+549[0-9]{10}", e164):
+        return "***"
+    return f"+54 9 *** ***-**{e164[-2:]}"

@@ -16,6 +16,7 @@ from autogestion.services import accounts, documents, throttle
 
 log = logging.getLogger(__name__)
 INTERVAL_S = 3600
+COUNTS_KEPT = timedelta(days=9)
 
 
 @dataclass(frozen=True)
@@ -33,7 +34,8 @@ async def sweep(*, now: datetime | None = None) -> Swept:
         users = await accounts.purge_unfinished(session=db, now=now)
         await db.exec(delete(Captcha).where(Captcha.expires_at < now - timedelta(hours=1)))
         await db.exec(delete(LoginClaim).where(LoginClaim.expires_at < now - timedelta(hours=1)))
-        await throttle.purge(session=db, older_than=now - timedelta(days=2))
+        # Kept past the longest window any count uses (the quiz's lock for everyone: 7 days).
+        await throttle.purge(session=db, older_than=now - COUNTS_KEPT)
     return Swept(orphan_files=files, unfinished_registrations=users)
 
 
@@ -48,5 +50,5 @@ async def run_forever(*, stop: asyncio.Event, interval: float = INTERVAL_S) -> N
             log.exception("maintenance pass failed")
         try:
             await asyncio.wait_for(stop.wait(), timeout=interval)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             pass

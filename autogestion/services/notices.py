@@ -37,7 +37,9 @@ def _email(subject: str, greeting_name: str, *paragraphs: str) -> Email:
 # --- verification codes ---------------------------------------------------------------------------
 
 CODE_REASON_REGISTRATION = "Para completar tu registro en el Portal de Autogestión ingresá este código en la página."
-CODE_REASON_RECOVERY = "Pediste recuperar tu contraseña del Portal de Autogestión. Ingresá este código para elegir una nueva."
+CODE_REASON_RECOVERY = (
+    "Pediste recuperar tu contraseña del Portal de Autogestión. Ingresá este código para elegir una nueva."
+)
 CODE_REASON_CHANGE_EMAIL = "Pediste cambiar el e-mail de tu cuenta del Portal de Autogestión a esta dirección."
 
 
@@ -59,6 +61,7 @@ def code_sms(*, code: str) -> str:
 
 
 # --- account --------------------------------------------------------------------------------------
+
 
 def welcome(*, name: str, when: datetime) -> Email:
     """The manual's "alta de usuario en el Portal de Autogestión"."""
@@ -116,7 +119,9 @@ def email_change_requested(*, name: str, when: datetime, new_masked: str) -> Ema
 
 
 def phone_change_requested_sms(*, new_masked: str) -> str:
-    return f"{_brand()}: se pidió cambiar el celular de tu cuenta a {new_masked}. Si no fuiste vos, cambiá tu contraseña."
+    return (
+        f"{_brand()}: se pidió cambiar el celular de tu cuenta a {new_masked}. Si no fuiste vos, cambiá tu contraseña."
+    )
 
 
 def contact_changed(*, name: str, when: datetime, what: str) -> Email:
@@ -134,6 +139,7 @@ def phone_changed_sms() -> str:
 
 
 # --- supplies -------------------------------------------------------------------------------------
+
 
 def supply_linked(*, name: str, when: datetime, number: str) -> Email:
     """The manual's e-mail after "SI" in Asociar Suministro, word for word."""

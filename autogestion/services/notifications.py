@@ -11,6 +11,7 @@ from autogestion.clock import format_local
 from autogestion.models import Channel, NotificationPublic, OutboxMessage
 from autogestion.services.outbox import redact_codes
 
+
 async def list_for_user(*, session, user_id: int, limit: int = 50) -> list[NotificationPublic]:
     """The user's messages, newest first."""
     rows = (
@@ -37,7 +38,9 @@ async def unread_count(*, session, user_id: int) -> int:
     """Messages the user has not seen on Notificaciones yet (the menu badge)."""
     return (
         await session.exec(
-            select(func.count(OutboxMessage.id)).where(OutboxMessage.user_id == user_id, OutboxMessage.read_at.is_(None))
+            select(func.count(OutboxMessage.id)).where(
+                OutboxMessage.user_id == user_id, OutboxMessage.read_at.is_(None)
+            )
         )
     ).one()
 
@@ -52,5 +55,7 @@ async def open_inbox(*, session, user_id: int, now: datetime, limit: int = 50) -
 async def mark_all_read(*, session, user_id: int, now: datetime) -> None:
     """Clear the unread badge."""
     await session.exec(
-        update(OutboxMessage).where(OutboxMessage.user_id == user_id, OutboxMessage.read_at.is_(None)).values(read_at=now)
+        update(OutboxMessage)
+        .where(OutboxMessage.user_id == user_id, OutboxMessage.read_at.is_(None))
+        .values(read_at=now)
     )

@@ -110,7 +110,9 @@ def enqueue_sms(session: AsyncSession, *, to: str, text: str, user_id: int | Non
     return _add(session, channel=Channel.SMS, to=to, subject="", body=text, user_id=user_id)
 
 
-def _add(session: AsyncSession, *, channel: str, to: str, subject: str, body: str, user_id: int | None) -> OutboxMessage:
+def _add(
+    session: AsyncSession, *, channel: str, to: str, subject: str, body: str, user_id: int | None
+) -> OutboxMessage:
     now = _db_time(utcnow())
     row = OutboxMessage(
         channel=channel,
@@ -146,7 +148,9 @@ def _due(at: datetime):
     )
 
 
-async def _claim(session_factory: Callable[[], Any], row_id: int, at: datetime) -> tuple[OutboxMessage, datetime] | None:
+async def _claim(
+    session_factory: Callable[[], Any], row_id: int, at: datetime
+) -> tuple[OutboxMessage, datetime] | None:
     """Claim one row in its own committed transaction; None when another worker got it first."""
     claim = at + CLAIM_DURATION
     async with session_factory() as session:
@@ -174,9 +178,13 @@ async def _mark_sent(session_factory: Callable[[], Any], msg: OutboxMessage, at:
             update(OutboxMessage)
             .where(OutboxMessage.id == msg.id, OutboxMessage.status == OutboxStatus.PENDING)
             .values(
-                status=OutboxStatus.SENT, sent_at=at, claimed_until=None, last_error="",
+                status=OutboxStatus.SENT,
+                sent_at=at,
+                claimed_until=None,
+                last_error="",
                 # The code has done its job: it is not kept in clear once the message left.
-                subject=redact_codes(msg.subject), body=redact_codes(msg.body),
+                subject=redact_codes(msg.subject),
+                body=redact_codes(msg.body),
             )
             .execution_options(synchronize_session=False)
         )

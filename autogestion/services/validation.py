@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from functools import cache
-from importlib import resources
 from types import MappingProxyType
 
 import phonenumbers
@@ -18,31 +16,17 @@ __all__ = [
     "DOC_TYPES",
     "EMAIL_MAX_LENGTH",
     "NAME_MAX_LENGTH",
-    "PASSWORD_MAX_BYTES",
-    "PASSWORD_MIN_LENGTH",
-    "document_label",
-    "mask_document",
-    "mask_email",
-    "mask_phone",
     "normalize_code",
     "normalize_document",
     "normalize_email",
     "normalize_mobile",
     "normalize_name",
-    "password_checks",
-    "validate_password",
-    "validate_password_repeat",
 ]
 
 # --- documents ------------------------------------------------------------------------------------
 
 DOC_TYPES: MappingProxyType[str, str] = MappingProxyType({code: short for code, (short, _) in DOCUMENT_TYPES.items()})
 """Allowed document types: code stored in the DB -> short label (models.DOCUMENT_TYPES is the source)."""
-
-
-def document_label(doc_type: str, doc_number: str) -> str:
-    """"DNI 20123456", "Pasaporte AB123456": how pages and notices write a document."""
-    return f"{DOC_TYPES.get(doc_type, doc_type)} {doc_number}".strip()
 
 # (article + name used in messages, min digits, max digits); the passport is handled apart.
 _NUMERIC_DOCS: dict[str, tuple[str, int, int]] = {
@@ -186,146 +170,6 @@ def normalize_document(doc_type: str, raw: str) -> str:
     return digits
 
 
-# --- passwords ------------------------------------------------------------------------------------
-
-PASSWORD_MIN_LENGTH = 8
-PASSWORD_MAX_BYTES = 72  # bcrypt's input limit: refuse, never truncate
-_DISTRIBUTOR_WORDS = ("energia", "sanjuan", "autogestion", "distribuidora")
-_LEET = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "@": "a", "$": "s", "5": "s", "7": "t"})
-_NOT_ALNUM = re.compile(r"[^a-z0-9]+")
-
-
-@cache
-def _common_passwords() -> frozenset[str]:
-    """The shipped blocklist (lower-case, NFC), read once on first use."""
-    text = resources.files("autogestion.data").joinpath("common-passwords.txt").read_text(encoding="utf-8")
-    return frozenset(
-        unicodedata.normalize("NFC", line.strip()).lower()
-        for line in text.splitlines()
-        if line.strip() and not line.startswith("#")
-    )
-
-
-def _fold(text: str, *, leet: bool = False) -> str:
-    """Lower-case ASCII letters and digits only: "Energía San-Juan" -> "energiasanjuan"."""
-    decomposed = unicodedata.normalize("NFKD", text)
-    plain = "".join(ch for ch in decomposed if not unicodedata.combining(ch)).lower()
-    if leet:
-        plain = plain.translate(_LEET)
-    return _NOT_ALNUM.sub("", plain)
-
-
-def _has_lower(password: str) -> bool:
-    return any(ch.islower() for ch in password)
-
-
-def _has_upper(password: str) -> bool:
-    return any(ch.isupper() for ch in password)
-
-
-def _has_digit(password: str) -> bool:
-    return any("0" <= ch <= "9" for ch in password)
-
-
-def password_checks(password: str) -> list[tuple[str, bool]]:
-    """The manual's four rules with whether ``password`` meets each, for the live checklist in the form.
-
-    Args:
-        password: the password being typed (anything that is not a string meets no rule).
-
-    Returns:
-        ``[(label, ok), ...]`` in the manual's order.
-    """
-    text = password if isinstance(password, str) else ""
-    return [
-        ("Mínimo 8 caracteres", len(unicodedata.normalize("NFC", text)) >= PASSWORD_MIN_LENGTH),
-        ("Al menos una letra minúscula", _has_lower(text)),
-        ("Al menos una letra mayúscula", _has_upper(text)),
-        ("Al menos un número", _has_digit(text)),
-    ]
-
-
-def _password_error(message: str) -> ValidationError:
-    return ValidationError(message, field="password")
-
-
-def validate_password(password: str, *, doc_number: str = "", email: str = "", phone: str = "") -> None:
-    """Check a new password against the manual's rule, bcrypt's limit, the blocklist and the person's data.
-
-    The password is never stripped or changed: what is checked is exactly what will be hashed. Length
-    counts code points of the NFC form; the byte limit takes the larger of the raw and NFC UTF-8 lengths,
-    so the check holds whichever form the hasher receives.
-
-    Args:
-        password: the password as typed.
-        doc_number: the normalised document number; refused inside the password when it has ≥ 6 characters.
-        email: the e-mail (or its local part); the local part is refused when it has ≥ 4 characters.
-        phone: the mobile number (E.164 or digits); its last 6 digits are refused.
-
-    Raises:
-        ValidationError: on field "password", with the first rule that fails.
-    """
-    if not isinstance(password, str) or password == "":
-        raise _password_error("Ingresá una contraseña.")
-    # A huge password fails the byte limit: answer before normalising or encoding a megabyte.
-    if len(password) > PASSWORD_MAX_BYTES:
-        raise _password_error(_too_many_bytes_message())
-    if "\x00" in password or any(unicodedata.category(ch) == "Cs" for ch in password):
-        raise _password_error("La contraseña tiene caracteres no válidos.")
-    nfc = unicodedata.normalize("NFC", password)
-    if len(nfc) < PASSWORD_MIN_LENGTH:
-        raise _password_error("La contraseña debe tener al menos 8 caracteres.")
-    if max(len(password.encode("utf-8")), len(nfc.encode("utf-8"))) > PASSWORD_MAX_BYTES:
-        raise _password_error(_too_many_bytes_message())
-    if not _has_lower(password):
-        raise _password_error("La contraseña debe tener al menos una letra minúscula.")
-    if not _has_upper(password):
-        raise _password_error("La contraseña debe tener al menos una letra mayúscula.")
-    if not _has_digit(password):
-        raise _password_error("La contraseña debe tener al menos un número.")
-
-    folded = _fold(password)
-    doc = _fold(doc_number) if isinstance(doc_number, str) else ""
-    if len(doc) >= 6 and doc in folded:
-        raise _password_error("La contraseña no puede contener tu número de documento.")
-    local = _fold(email.rsplit("@", 1)[0]) if isinstance(email, str) else ""
-    if len(local) >= 4 and local in folded:
-        raise _password_error("La contraseña no puede contener tu e-mail.")
-    phone_digits = "".join(_DIGITS.findall(phone)) if isinstance(phone, str) else ""
-    if len(phone_digits) >= 6 and phone_digits[-6:] in folded:
-        raise _password_error("La contraseña no puede contener tu número de celular.")
-    leet_folded = _fold(password, leet=True)
-    if any(word in folded or word in leet_folded for word in _DISTRIBUTOR_WORDS):
-        raise _password_error(
-            "La contraseña no puede contener el nombre de la distribuidora ni palabras como «energía» o «San Juan»."
-        )
-    if nfc.lower() in _common_passwords():
-        raise _password_error("Esa contraseña es muy común y fácil de adivinar. Elegí otra.")
-
-
-def _too_many_bytes_message() -> str:
-    return (
-        "La contraseña no puede superar los 72 bytes: cada letra común ocupa 1, pero las letras con tilde "
-        "y la ñ ocupan 2 y los emojis 4. Usá una más corta."
-    )
-
-
-def validate_password_repeat(password: str, repeat: str) -> None:
-    """Check that "Repetir contraseña" equals the password, character by character (nothing is trimmed).
-
-    Args:
-        password: the password as typed.
-        repeat: the repetition as typed.
-
-    Raises:
-        ValidationError: on field "password2".
-    """
-    if not isinstance(repeat, str) or repeat == "":
-        raise ValidationError("Repetí la contraseña.", field="password2")
-    if not isinstance(password, str) or password != repeat:
-        raise ValidationError("Las contraseñas no coinciden.", field="password2")
-
-
 # --- names ----------------------------------------------------------------------------------------
 
 NAME_MAX_LENGTH = 60
@@ -374,9 +218,7 @@ def normalize_name(raw: str, *, field: str) -> str:
     if len(text) > NAME_MAX_LENGTH:
         raise ValidationError(f"{noun} pueden tener hasta {NAME_MAX_LENGTH} caracteres.", field=field)
     if not _NAME.fullmatch(text):
-        raise ValidationError(
-            f"{noun} solo pueden tener letras, espacios, apóstrofo (') y guion (-).", field=field
-        )
+        raise ValidationError(f"{noun} solo pueden tener letras, espacios, apóstrofo (') y guion (-).", field=field)
     return text
 
 
@@ -415,9 +257,7 @@ def normalize_email(raw: str) -> tuple[str, str]:
     if len(text) > EMAIL_MAX_LENGTH:
         raise ValidationError("El e-mail no puede superar los 254 caracteres.", field="email")
     if not text.isascii():
-        raise ValidationError(
-            "El e-mail no puede tener tildes, eñes ni otros caracteres especiales.", field="email"
-        )
+        raise ValidationError("El e-mail no puede tener tildes, eñes ni otros caracteres especiales.", field="email")
     try:
         info = validate_email(text, check_deliverability=False, allow_smtputf8=False)
     except EmailNotValidError:
@@ -509,46 +349,6 @@ def normalize_code(raw: str) -> str:
     if len(digits) != 6:
         raise error
     return digits
-
-
-# --- masking (enumeration-safe messages) ----------------------------------------------------------
-
-def mask_document(doc_number: str) -> str:
-    """Hide all but the last three characters of a document number: "20123456" -> "*****456"."""
-    text = doc_number if isinstance(doc_number, str) else ""
-    return "*" * max(len(text) - 3, 0) + text[-3:]
-
-
-def mask_email(email: str) -> str:
-    """Hide most of an address: "juan@gmail.com" -> "j***@g***.com".
-
-    Args:
-        email: a stored (valid) address.
-
-    Returns:
-        The masked address, or "***" for anything that does not look like an address.
-    """
-    if not isinstance(email, str) or email.count("@") != 1:
-        return "***"
-    local, domain = email.split("@")
-    if not local or "." not in domain or domain.startswith("."):
-        return "***"
-    tld = domain.rsplit(".", 1)[1]
-    return f"{local[0]}***@{domain[0]}***.{tld}"
-
-
-def mask_phone(e164: str) -> str:
-    """Hide all but the last two digits: "+5492644123489" -> "+54 9 *** ***-**89".
-
-    Args:
-        e164: a stored number in E.164.
-
-    Returns:
-        The masked number, or "***" for anything that is not an Argentine mobile in E.164.
-    """
-    if not isinstance(e164, str) or not re.fullmatch(r"\+549[0-9]{10}", e164):
-        return "***"
-    return f"+54 9 *** ***-**{e164[-2:]}"
 
 
 def check_area(area: object) -> str:

@@ -21,7 +21,7 @@ class CaptchaState(rx.State):
     @rx.event
     @public
     async def refresh(self):
-        """"Otra imagen"."""
+        """ "Otra imagen"."""
         await self._draw()
 
     async def _draw(self) -> None:
@@ -42,6 +42,8 @@ class CaptchaState(rx.State):
         captcha_id, self._captcha_id = self._captcha_id, ""
         try:
             async with session_scope() as db:
-                await captcha.check_captcha(session=db, action=action, captcha_id=captcha_id, answer=answer, now=utcnow())
+                await captcha.check_captcha(
+                    session=db, action=action, captcha_id=captcha_id, answer=answer, now=utcnow()
+                )
         finally:
             await self._draw()

@@ -39,6 +39,14 @@ class DevInboxState(rx.State):
             return
         mails = await asyncio.to_thread(read_maildir, settings.mail_dir)
         sms = await asyncio.to_thread(read_sms_outbox, settings.sms_outbox)
-        items = [CapturedMessage(channel="E-mail", recipient=m["to"], subject=m["subject"], body=m["body"], date=str(m["date"])) for m in mails[:30]]
-        items += [CapturedMessage(channel="SMS", recipient=s["to"], subject="", body=s["text"], date=str(s.get("at", ""))) for s in sms[:30]]
+        items = [
+            CapturedMessage(
+                channel="E-mail", recipient=m["to"], subject=m["subject"], body=m["body"], date=str(m["date"])
+            )
+            for m in mails[:30]
+        ]
+        items += [
+            CapturedMessage(channel="SMS", recipient=s["to"], subject="", body=s["text"], date=str(s.get("at", "")))
+            for s in sms[:30]
+        ]
         self.messages = sorted(items, key=lambda m: m.date, reverse=True)

@@ -25,9 +25,7 @@ import reflex as rx
 from autogestion import routes
 from autogestion.client import resolve_client_ip, security_event, set_client_ip
 from autogestion.config import get_settings
-from autogestion.models import DniStatus, UserStatus
-from autogestion.models import ViewerPublic
-from autogestion.state.session import SessionState, landing_for
+from autogestion.models import DniStatus, UserStatus, ViewerPublic
 
 GUARD_ATTR = "__autogestion_guard__"
 
@@ -59,6 +57,8 @@ def _wrap(fn: Callable, *, guard: str, check: Callable | None, passes_user: bool
             return None
         if check is None:
             return await fn(self, *args, **kwargs)
+        from autogestion.state.session import SessionState  # session.py uses @public itself
+
         viewer = await (await self.get_state(SessionState))._viewer()
         refusal = check(viewer)
         if refusal is not None:
@@ -80,6 +80,7 @@ def public(fn: Callable) -> Callable:
 
 def customer(fn: Callable | None = None, *, allow_unreadable_dni: bool = False):
     """A handler for an active customer; receives `user_id` (never from the client)."""
+    from autogestion.state.session import landing_for
 
     def check(viewer: ViewerPublic | None):
         if viewer is None:
@@ -98,6 +99,7 @@ def customer(fn: Callable | None = None, *, allow_unreadable_dni: bool = False):
 
 def registering(*statuses: str):
     """A handler for an account half-way through registration, at one of statuses; receives `user_id`."""
+    from autogestion.state.session import landing_for
 
     def check(viewer: ViewerPublic | None):
         if viewer is None:

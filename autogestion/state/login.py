@@ -38,11 +38,16 @@ class LoginState(rx.State):
             await (await self.get_state(CaptchaState))._check(text(form, "captcha"), action="login")
             async with session_scope() as db:
                 result = await accounts.authenticate(
-                    session=db, doc_type=text(form, "doc_type"), doc_number=text(form, "doc_number"),
-                    password=text(form, "password"), now=utcnow(),
+                    session=db,
+                    doc_type=text(form, "doc_type"),
+                    doc_number=text(form, "doc_number"),
+                    password=text(form, "password"),
+                    now=utcnow(),
                 )
         except DomainError as exc:
-            self.errors, self.form_error = place(FIELDS, exc) if exc.field == "captcha" else (clean(FIELDS), exc.message)
+            self.errors, self.form_error = (
+                place(FIELDS, exc) if exc.field == "captcha" else (clean(FIELDS), exc.message)
+            )
             return rx.set_value("captcha", "")  # the picture changed: clear the old answer
         session = await self.get_state(SessionState)
         return await session._start(result.ticket, landing_for(result.status, result.dni_status))

@@ -9,7 +9,7 @@ import reflex as rx
 
 from autogestion.clock import utcnow
 from autogestion.db import session_scope
-from autogestion.services import accounts
+from autogestion.services import recovery
 from autogestion.services.errors import DomainError
 from autogestion.state.captcha import CaptchaState
 from autogestion.state.forms import clean, place, text
@@ -48,14 +48,21 @@ class RecoveryState(rx.State):
         try:
             await (await self.get_state(CaptchaState))._check(text(form, "captcha"), action="recuperar")
             async with session_scope() as db:
-                self.info = await accounts.start_recovery(
-                    session=db, doc_type=text(form, "doc_type"), doc_number=text(form, "doc_number"),
-                    channel=text(form, "channel"), now=utcnow(),
+                self.info = await recovery.start_recovery(
+                    session=db,
+                    doc_type=text(form, "doc_type"),
+                    doc_number=text(form, "doc_number"),
+                    channel=text(form, "channel"),
+                    now=utcnow(),
                 )
         except DomainError as exc:
             self.ask_errors, self.form_error = place(ASK, exc)
             return rx.set_value("captcha", "")  # the picture changed: clear the old answer
-        self._doc_type, self._doc_number, self._channel = text(form, "doc_type"), text(form, "doc_number"), text(form, "channel")
+        self._doc_type, self._doc_number, self._channel = (
+            text(form, "doc_type"),
+            text(form, "doc_number"),
+            text(form, "channel"),
+        )
         self.step = "reset"
 
     @rx.event
@@ -67,9 +74,14 @@ class RecoveryState(rx.State):
             return
         try:
             async with session_scope() as db:
-                await accounts.complete_recovery(
-                    session=db, doc_type=self._doc_type, doc_number=self._doc_number, channel=self._channel,
-                    code=text(form, "code"), password=text(form, "password"), password2=text(form, "password2"),
+                await recovery.complete_recovery(
+                    session=db,
+                    doc_type=self._doc_type,
+                    doc_number=self._doc_number,
+                    channel=self._channel,
+                    code=text(form, "code"),
+                    password=text(form, "password"),
+                    password2=text(form, "password2"),
                     now=utcnow(),
                 )
         except DomainError as exc:

@@ -10,17 +10,15 @@ from autogestion.db import session_scope
 from autogestion.models import UserStatus
 from autogestion.services import accounts
 from autogestion.services.errors import DomainError, ValidationError
+from autogestion.services.formatting import mask_email, mask_phone
+from autogestion.services.passwords import password_checks, validate_password
 from autogestion.services.validation import (
     check_area,
     check_number,
-    mask_email,
-    mask_phone,
     normalize_document,
     normalize_email,
     normalize_mobile,
     normalize_name,
-    password_checks,
-    validate_password,
 )
 from autogestion.state.captcha import CaptchaState
 from autogestion.state.forms import clean, place, text
@@ -91,8 +89,12 @@ class RegistroState(rx.State):
             await (await self.get_state(CaptchaState))._check(text(form, "captcha"), action="registro")
             async with session_scope() as db:
                 result = await accounts.start_registration(
-                    session=db, doc_type=text(form, "doc_type"), doc_number=text(form, "doc_number"),
-                    password=text(form, "password"), password2=text(form, "password2"), now=utcnow(),
+                    session=db,
+                    doc_type=text(form, "doc_type"),
+                    doc_number=text(form, "doc_number"),
+                    password=text(form, "password"),
+                    password2=text(form, "password2"),
+                    now=utcnow(),
                 )
         except DomainError as exc:
             self.errors, self.form_error = place(STEP1, exc)
@@ -159,9 +161,14 @@ class DatosState(rx.State):
         try:
             async with session_scope() as db:
                 await accounts.submit_contact_data(
-                    session=db, user_id=user_id, first_names=text(form, "first_names"),
-                    last_names=text(form, "last_names"), email=text(form, "email"), area=text(form, "area"),
-                    number=text(form, "number"), now=utcnow(),
+                    session=db,
+                    user_id=user_id,
+                    first_names=text(form, "first_names"),
+                    last_names=text(form, "last_names"),
+                    email=text(form, "email"),
+                    area=text(form, "area"),
+                    number=text(form, "number"),
+                    now=utcnow(),
                 )
         except DomainError as exc:
             self.errors, self.form_error = place(STEP2, exc)
@@ -194,7 +201,10 @@ class CodigoState(rx.State):
         try:
             async with session_scope() as db:
                 result = await accounts.complete_registration(
-                    session=db, user_id=user_id, email_code=text(form, "code_email"), sms_code=text(form, "code_sms"),
+                    session=db,
+                    user_id=user_id,
+                    email_code=text(form, "code_email"),
+                    sms_code=text(form, "code_sms"),
                     now=utcnow(),
                 )
         except DomainError as exc:
@@ -205,7 +215,7 @@ class CodigoState(rx.State):
     @rx.event
     @registering(UserStatus.PENDING_CODES)
     async def resend(self, user_id: int):
-        """"Reenviar código": new codes to both channels (60 s apart at least)."""
+        """ "Reenviar código": new codes to both channels (60 s apart at least)."""
         self.errors, self.form_error, self.info = clean(STEP3), "", ""
         try:
             async with session_scope() as db:

@@ -22,10 +22,10 @@ from autogestion import routes
 from autogestion.clock import utcnow
 from autogestion.db import session_scope
 from autogestion.http import SESSION_API, SESSION_COOKIE
-from autogestion.models import DniStatus, UserStatus
+from autogestion.models import DniStatus, UserStatus, ViewerPublic
 from autogestion.services import sessions
-from autogestion.models import ViewerPublic
 from autogestion.services.sessions import LoginTicket
+from autogestion.state.guards import public
 
 
 def _go(target: str, method: str, nonce: str = "") -> rx.event.EventSpec:
@@ -35,9 +35,11 @@ def _go(target: str, method: str, nonce: str = "") -> rx.event.EventSpec:
     nothing of the previous user's pages lingers on the server for that tab.
     """
     forget = "window.sessionStorage.removeItem('token'); " if method == "DELETE" else ""
-    headers = "{'X-Client-Token': window.sessionStorage.getItem('token') || ''" + (
-        f", 'X-Login-Nonce': {json.dumps(nonce)}" if nonce else ""
-    ) + "}"
+    headers = (
+        "{'X-Client-Token': window.sessionStorage.getItem('token') || ''"
+        + (f", 'X-Login-Nonce': {json.dumps(nonce)}" if nonce else "")
+        + "}"
+    )
     return rx.call_script(
         f"fetch({json.dumps(SESSION_API)}, {{method: {json.dumps(method)}, credentials: 'same-origin', "
         f"headers: {headers}}})"
@@ -104,8 +106,9 @@ class SessionState(rx.State):
         return _go(target, "POST", nonce)
 
     @rx.event
+    @public
     async def logout(self):
-        """"Salir" in the user menu: the session ends on the server, then the cookie is cleared."""
+        """ "Salir" in the user menu: the session ends on the server, then the cookie is cleared."""
         token = self._cookie_token()
         if token:
             async with session_scope() as db:

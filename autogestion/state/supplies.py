@@ -5,13 +5,13 @@ from __future__ import annotations
 import reflex as rx
 
 from autogestion.db import session_scope
+from autogestion.models import LinkPublic
 from autogestion.services import supplies
-from autogestion.services.supplies import LinkRow
-from autogestion.state.session import require_customer
+from autogestion.state.guards import customer
 
 
 class SuppliesState(rx.State):
-    rows: list[LinkRow] = []
+    rows: list[LinkPublic] = []
     loaded: bool = False
     message: str = ""
     # Set by Asociar Suministro right before it sends the user here; shown once.
@@ -22,13 +22,11 @@ class SuppliesState(rx.State):
         return len(self.rows)
 
     @rx.event
-    async def load(self):
+    @customer
+    async def load(self, user_id: int):
         self.message, self._flash = self._flash, ""
         # Start empty: the tab may still hold the rows of whoever used it before logging out.
         self.rows, self.loaded = [], False
-        user_id, redirect = await require_customer(self)
-        if redirect:
-            return redirect
         async with session_scope() as db:
             self.rows = await supplies.list_links(session=db, user_id=user_id)
         self.loaded = True

@@ -1,28 +1,12 @@
-"""End-to-end harness: the real app (`reflex run --env prod`) started once per test session, driven by
-headless Chromium; e-mails are read from the SMTP sink's Maildir and SMS from the outbox file."""
+"""End-to-end harness: the real app (`reflex run --env prod`, the session-wide `app_server` fixture of
+tests/harness.py) driven by headless Chromium; e-mails are read from the SMTP sink's Maildir and SMS from
+the outbox file."""
 
 from __future__ import annotations
 
-import os
-import shutil
-import socket
-import subprocess
-import sys
-import time
-from pathlib import Path
-
-import httpx
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-CAPTCHA_ANSWER = "PRUEBA"
-CHROMIUM = os.environ.get("AUTOGESTION_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser") or ""
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from tests.harness import CAPTCHA_ANSWER, CHROMIUM  # noqa: F401  (CAPTCHA_ANSWER: used by helpers.py)
 
 
 @pytest.fixture(autouse=True)
@@ -32,71 +16,26 @@ def _test_env():
 
 
 @pytest.fixture(scope="session")
-def app_server(tmp_path_factory):
-    """Start the portal on a free port with its own data dir, SMTP sink and SMS outbox."""
-    if not CHROMIUM:
-        pytest.skip("Chromium not found: install it (apt-get install chromium) or set AUTOGESTION_CHROMIUM")
-    data_dir = tmp_path_factory.mktemp("e2e-var")
-    port, smtp_port = _free_port(), _free_port()
-    env = {
-        **os.environ,
-        "AUTOGESTION_ENV": "test",
-        "AUTOGESTION_DATA_DIR": str(data_dir),
-        "AUTOGESTION_PORT": str(port),
-        "AUTOGESTION_BASE_URL": f"http://localhost:{port}",
-        "AUTOGESTION_SMTP_PORT": str(smtp_port),
-        "AUTOGESTION_SMTP_SINK": "true",
-        "AUTOGESTION_CAPTCHA_TEST_ANSWER": CAPTCHA_ANSWER,
-        "AUTOGESTION_BCRYPT_COST": "10",
-        "REFLEX_TELEMETRY_ENABLED": "false",
-        "PATH": f"{ROOT / '.tools/node_modules/.bin'}:{Path(sys.executable).parent}:{os.environ.get('PATH', '')}",
-    }
-    env.pop("DATABASE_URL", None)
-    bin_dir = Path(sys.executable).parent
-    subprocess.run([str(bin_dir / "autogestion"), "migrate"], cwd=ROOT, env=env, check=True)
-    subprocess.run([str(bin_dir / "autogestion"), "seed-demo"], cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL)
-    log = open(data_dir / "reflex.log", "w")
-    proc = subprocess.Popen(
-        [str(bin_dir / "reflex"), "run", "--env", "prod", "--loglevel", "info"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-    )
-    base_url = f"http://localhost:{port}"
-    deadline = time.monotonic() + 240
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError("the app exited:\n" + (data_dir / "reflex.log").read_text()[-4000:])
-        try:
-            if httpx.get(base_url + "/api/health", timeout=2).status_code == 200 and httpx.get(base_url + "/login", timeout=2, follow_redirects=True).status_code == 200:
-                break
-        except httpx.HTTPError:
-            pass
-        time.sleep(1)
-    else:
-        proc.kill()
-        raise RuntimeError("the app did not start in time:\n" + (data_dir / "reflex.log").read_text()[-4000:])
-    yield {"base_url": base_url, "data_dir": data_dir, "log": data_dir / "reflex.log"}
-    os.killpg(proc.pid, 15)
-    try:
-        proc.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, 9)
-    log.close()
-    backend_errors = [line for line in (data_dir / "reflex.log").read_text().splitlines() if "Traceback" in line]
-    assert not backend_errors, "the backend logged a traceback; see " + str(data_dir / "reflex.log")
-
-
-@pytest.fixture(scope="session")
 def base_url(app_server):
     return app_server["base_url"]
 
 
 @pytest.fixture(scope="session")
 def browser_type_launch_args(browser_type_launch_args):
+    if not CHROMIUM:
+        pytest.skip("Chromium not found: install it (apt-get install chromium) or set AUTOGESTION_CHROMIUM")
     return {
         **browser_type_launch_args,
         "executable_path": CHROMIUM,
-        "args": ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run", "--disable-quic"],
+        "args": [
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+            "--disable-quic",
+        ],
     }
 
 
@@ -106,7 +45,13 @@ def page(page, app_server):
     errors: list[str] = []
     frames: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.on("websocket", lambda ws: ws.on("framereceived", lambda payload: frames.append(payload if isinstance(payload, str) else payload.decode("utf-8", "replace"))))
+    page.on(
+        "websocket",
+        lambda ws: ws.on(
+            "framereceived",
+            lambda payload: frames.append(payload if isinstance(payload, str) else payload.decode("utf-8", "replace")),
+        ),
+    )
     page.set_default_timeout(20_000)
     page.ws_frames = frames  # type: ignore[attr-defined]
     yield page

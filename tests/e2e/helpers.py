@@ -121,7 +121,9 @@ def register_step2(page: Page, person: Person) -> None:
     expect(page.get_by_label("Código recibido por e-mail")).to_be_visible()
 
 
-def register_step3(page: Page, outbox: Outbox, person: Person, *, mails_before: int = 0, sms_before: int = 0) -> tuple[str, str]:
+def register_step3(
+    page: Page, outbox: Outbox, person: Person, *, mails_before: int = 0, sms_before: int = 0
+) -> tuple[str, str]:
     email_code = code_in(outbox.wait_mail(person.email, "código", after=mails_before)["body"])
     sms_code = code_in(outbox.wait_sms(person.e164, after=sms_before)["text"])
     page.get_by_label("Código recibido por e-mail").fill(email_code)
@@ -160,6 +162,7 @@ def register(page: Page, base_url: str, outbox: Outbox) -> Person:
 
 # --- supplies -------------------------------------------------------------------------------------
 
+
 def dni_photo(folder: Path) -> Path:
     """A 1200 × 800 JPEG, big enough for the legibility check."""
     from PIL import Image, ImageDraw
@@ -191,14 +194,36 @@ def import_holder_supply(data_dir: Path, folder: Path, person: Person, *, invoic
     supplies_csv, invoices_csv = folder / "suministros.csv", folder / "facturas.csv"
     with supplies_csv.open("w", newline="", encoding="utf-8") as out:
         writer = csv.writer(out)
-        writer.writerow(["suministro", "estado", "grupo_tarifario", "titular", "tipo_documento", "documento",
-                         "estado_cobranza", "domicilio"])
-        writer.writerow([numero, "0", "DT1 (TRA-RSD)", f"{person.first} {person.last}", "DNI", person.dni, "NORMAL",
-                         "Calle Laprida 1450 (O), Capital, San Juan"])
+        writer.writerow(
+            [
+                "suministro",
+                "estado",
+                "grupo_tarifario",
+                "titular",
+                "tipo_documento",
+                "documento",
+                "estado_cobranza",
+                "domicilio",
+            ]
+        )
+        writer.writerow(
+            [
+                numero,
+                "0",
+                "DT1 (TRA-RSD)",
+                f"{person.first} {person.last}",
+                "DNI",
+                person.dni,
+                "NORMAL",
+                "Calle Laprida 1450 (O), Capital, San Juan",
+            ]
+        )
     today = date.today()
     with invoices_csv.open("w", newline="", encoding="utf-8") as out:
         writer = csv.writer(out)
-        writer.writerow(["suministro", "numero", "periodo", "emision", "vencimiento", "importe", "estado", "consumo_kwh"])
+        writer.writerow(
+            ["suministro", "numero", "periodo", "emision", "vencimiento", "importe", "estado", "consumo_kwh"]
+        )
         for back in range(invoices, 0, -1):
             year, month = today.year, today.month - back
             while month < 1:
@@ -206,14 +231,39 @@ def import_holder_supply(data_dir: Path, folder: Path, person: Person, *, invoic
             issued = date(year, month, 5) + timedelta(days=31)
             issued = issued.replace(day=5)
             # The newest bill is not due yet (Impaga), the one before is unpaid and past due (Vencida).
-            due = max(issued + timedelta(days=15), today + timedelta(days=10)) if back == 1 else issued + timedelta(days=15)
+            due = (
+                max(issued + timedelta(days=15), today + timedelta(days=10))
+                if back == 1
+                else issued + timedelta(days=15)
+            )
             kwh = 180 + 17 * back % 140
-            writer.writerow([numero, f"E2E-{numero}-{back:02d}", f"{year:04d}-{month:02d}", issued.isoformat(),
-                             due.isoformat(), f"{kwh * 131 + 5200}.{back:02d}", "impaga" if back <= 2 else "pagada", kwh])
+            writer.writerow(
+                [
+                    numero,
+                    f"E2E-{numero}-{back:02d}",
+                    f"{year:04d}-{month:02d}",
+                    issued.isoformat(),
+                    due.isoformat(),
+                    f"{kwh * 131 + 5200}.{back:02d}",
+                    "impaga" if back <= 2 else "pagada",
+                    kwh,
+                ]
+            )
     env = {**os.environ, "AUTOGESTION_ENV": "test", "AUTOGESTION_DATA_DIR": str(data_dir)}
     env.pop("DATABASE_URL", None)
-    subprocess.run([str(Path(sys.executable).parent / "autogestion"), "import-billing", "--suministros", str(supplies_csv),
-                    "--facturas", str(invoices_csv)], env=env, check=True, capture_output=True)
+    subprocess.run(
+        [
+            str(Path(sys.executable).parent / "autogestion"),
+            "import-billing",
+            "--suministros",
+            str(supplies_csv),
+            "--facturas",
+            str(invoices_csv),
+        ],
+        env=env,
+        check=True,
+        capture_output=True,
+    )
     return numero
 
 
@@ -261,8 +311,16 @@ def upload(page: Page, button: str, path: Path) -> None:
     chooser.value.set_files(str(path))
 
 
-def asociar(page: Page, base_url: str, data_dir: Path, numero: str, *, dni: Path | None = None,
-            poder: Path | None = None, confirm: bool = True) -> None:
+def asociar(
+    page: Page,
+    base_url: str,
+    data_dir: Path,
+    numero: str,
+    *,
+    dni: Path | None = None,
+    poder: Path | None = None,
+    confirm: bool = True,
+) -> None:
     """Asociar Suministro from the number to "SI": the right quiz option comes from the app's database."""
     page.goto(base_url + "/suministros/asociar")
     expect(page.get_by_role("heading", name="Asociar Suministro")).to_be_visible()

@@ -7,7 +7,14 @@ import re
 from playwright.sync_api import expect
 
 from tests.e2e.helpers import (
-    code_in, fill_captcha, login, logout, new_person, register_step1, register_step2, register_step3,
+    code_in,
+    fill_captcha,
+    login,
+    logout,
+    new_person,
+    register_step1,
+    register_step2,
+    register_step3,
 )
 
 
@@ -180,7 +187,7 @@ def _ws_handshake_status(base_url: str, origin: str) -> str:
                 data += chunk
             if data.startswith(b"HTTP/1.1 101"):  # accepted: engine.io then opens, or closes a refused origin
                 data += sock.recv(4096)
-        except socket.timeout:
+        except TimeoutError:
             pass
     return data.decode("latin-1")
 

@@ -10,8 +10,18 @@ from playwright.sync_api import expect
 from pypdf import PdfReader
 
 from tests.e2e.helpers import (
-    asociar, choose_option, dni_photo, import_holder_supply, login, poder_pdf, query, quiz_options, real_quiz_labels,
-    register, upload, verify_number,
+    asociar,
+    choose_option,
+    dni_photo,
+    import_holder_supply,
+    login,
+    poder_pdf,
+    query,
+    quiz_options,
+    real_quiz_labels,
+    register,
+    upload,
+    verify_number,
 )
 
 DEMO_SUPPLY = "2000380655"  # holder Juan Perez, DNI 20123456 (the demo customer)
@@ -39,8 +49,11 @@ def test_link_as_holder_sends_the_manuals_email(page, base_url, app_server, outb
     # The quiz's answer key and the stored documents' ids never travel to the browser.
     frames = "\n".join(page.ws_frames)
     assert "correct_index" not in frames
-    (doc_id,) = query(app_server["data_dir"], "SELECT d.id FROM documents d JOIN users u ON u.id = d.user_id "
-                                              "WHERE u.doc_number = ?", person.dni)[0]
+    (doc_id,) = query(
+        app_server["data_dir"],
+        "SELECT d.id FROM documents d JOIN users u ON u.id = d.user_id WHERE u.doc_number = ?",
+        person.dni,
+    )[0]
     assert doc_id not in frames
 
 
@@ -64,7 +77,9 @@ def test_link_as_apoderado_with_a_poder(page, base_url, app_server, outbox, tmp_
     fake = tmp_path / "poder-falso.pdf"
     fake.write_bytes(b"<html><body><script>alert(1)</script></body></html>")
     upload(page, "Elegir archivo del poder", fake)
-    expect(page.get_by_role("alert").filter(has_text="El poder tiene que ser un PDF o una imagen JPEG o PNG.")).to_be_visible()
+    expect(
+        page.get_by_role("alert").filter(has_text="El poder tiene que ser un PDF o una imagen JPEG o PNG.")
+    ).to_be_visible()
     expect(page.get_by_text("Poder cargado:")).to_have_count(0)
     upload(page, "Elegir archivo del poder", poder_pdf(tmp_path))
     expect(page.get_by_text("Poder cargado:")).to_be_visible()
@@ -76,7 +91,8 @@ def test_link_as_apoderado_with_a_poder(page, base_url, app_server, outbox, tmp_
     expect(page).to_have_url(re.compile(r"/suministros/asociar/?$"))
     page.get_by_role("button", name="Asociar", exact=True).click()
     expect(page.get_by_role("alertdialog")).to_contain_text(
-        f"¿Está seguro que desea asociar el suministro N° {MARIA_SUPPLY} a su cuenta?")
+        f"¿Está seguro que desea asociar el suministro N° {MARIA_SUPPLY} a su cuenta?"
+    )
     page.get_by_role("alertdialog").get_by_role("button", name="SI").click()
 
     expect(page).to_have_url(re.compile(r"/suministros/?$"))
@@ -88,35 +104,36 @@ def test_link_as_apoderado_with_a_poder(page, base_url, app_server, outbox, tmp_
     expect(row).to_contain_text("Pendiente de validación")
     mail = outbox.wait_mail(person.email, f"Asociación del Suministro N° {MARIA_SUPPLY}")
     assert f"Ud. ha asociado al Suministro {MARIA_SUPPLY}" in mail["body"]
-    kinds = query(app_server["data_dir"],
-                  "SELECT d.kind FROM supply_links l JOIN users u ON u.id = l.user_id "
-                  "JOIN documents d ON d.id IN (l.dni_document_id, l.poder_document_id) WHERE u.doc_number = ?",
-                  person.dni)
+    kinds = query(
+        app_server["data_dir"],
+        "SELECT d.kind FROM supply_links l JOIN users u ON u.id = l.user_id "
+        "JOIN documents d ON d.id IN (l.dni_document_id, l.poder_document_id) WHERE u.doc_number = ?",
+        person.dni,
+    )
     assert sorted(k for (k,) in kinds) == ["dni", "poder"]
 
 
-def test_three_wrong_answers_lock_the_supply(page, base_url, app_server, outbox):
+def test_one_wrong_answer_locks_the_supply_for_24_hours(page, base_url, app_server, outbox):
     register(page, base_url, outbox)
     page.goto(base_url + "/suministros/asociar")
     verify_number(page, QUIROGA_SUPPLY)
+    expect(page.get_by_text("si la opción no es la correcta, este suministro queda bloqueado")).to_be_visible()
     real = set(real_quiz_labels(app_server["data_dir"], QUIROGA_SUPPLY))
     wrong = [label for label in quiz_options(page) if label not in real]
     assert len(wrong) == 3
 
     choose_option(page, wrong[0])
-    expect(page.get_by_role("alert").filter(has_text="Te quedan 2 intentos")).to_be_visible()
+    locked = "bloqueado para tu cuenta durante 24 horas"
+    expect(page.get_by_role("alert").filter(has_text="Esa no es la opción correcta")).to_contain_text(locked)
     expect(page.get_by_label("Incorrecto")).to_be_visible()
-    choose_option(page, wrong[1])
-    expect(page.get_by_role("alert").filter(has_text="Te queda 1 intento")).to_be_visible()
-    choose_option(page, wrong[2])
-    locked = "Superaste los intentos para este suministro. Probá de nuevo en 24 horas."
-    expect(page.get_by_role("alert").filter(has_text=locked)).to_be_visible()
     expect(page.get_by_role("button", name="Confirmar")).to_be_disabled()
+    assert "intentos" not in page.get_by_role("alert").filter(has_text=locked).inner_text()
 
-    # A reload does not give new chances (nor new options).
+    # A reload gives no new chance (and no options at all).
     page.reload()
     verify_number(page, QUIROGA_SUPPLY)
     expect(page.get_by_role("alert").filter(has_text=locked)).to_be_visible()
+    expect(page.get_by_role("radio")).to_have_count(0)
     assert "correct_index" not in "\n".join(page.ws_frames)
 
 

@@ -31,6 +31,10 @@ async def test_upgrade_head_matches_models_and_is_idempotent(empty_db_url):
     await asyncio.to_thread(upgrade_head, empty_db_url)  # second run: nothing to do, no error
     engine = db.make_engine(empty_db_url)
     async with engine.connect() as conn:
-        diff = await conn.run_sync(lambda sync: compare_metadata(MigrationContext.configure(sync, opts={"compare_type": False}), SQLModel.metadata))
+        diff = await conn.run_sync(
+            lambda sync: compare_metadata(
+                MigrationContext.configure(sync, opts={"compare_type": False}), SQLModel.metadata
+            )
+        )
     await engine.dispose()
     assert diff == [], f"models and migrations differ: {diff}"

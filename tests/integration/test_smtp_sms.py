@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import socket
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -32,7 +32,7 @@ def free_port() -> int:
 
 
 def as_utc(moment: datetime) -> datetime:
-    return moment.astimezone(timezone.utc) if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def maildir_files(path: Path) -> list[Path]:
@@ -45,9 +45,15 @@ def mailer_for(port: int) -> SmtpMailer:
 
 def row(**overrides) -> OutboxMessage:
     now = utcnow()
-    values = dict(channel="email", recipient="ana@example.com", subject="Código de verificación",
-                  body="Hola Ana,\nTu código es 123456.\nEnergía San Juan", message_id="abc123def456",
-                  created_at=now, next_attempt_at=now)
+    values = dict(
+        channel="email",
+        recipient="ana@example.com",
+        subject="Código de verificación",
+        body="Hola Ana,\nTu código es 123456.\nEnergía San Juan",
+        message_id="abc123def456",
+        created_at=now,
+        next_attempt_at=now,
+    )
     return OutboxMessage(**(values | overrides))
 
 
@@ -61,6 +67,7 @@ def sink(tmp_path):
 
 
 # --- SMTP ------------------------------------------------------------------------------------------
+
 
 async def test_smtp_mailer_delivers_utf8_mail_to_the_maildir_sink(sink):
     port, path = sink
@@ -106,6 +113,7 @@ def test_smtp_mailer_rejects_unknown_tls_mode_and_hides_password():
 
 # --- SMS -------------------------------------------------------------------------------------------
 
+
 class FakeGateway:
     """A minimal HTTP/1.1 server on asyncio streams that records requests and answers `status`."""
 
@@ -136,15 +144,21 @@ class FakeGateway:
         payload = b'{"ok": true}'
         writer.write(
             f"HTTP/1.1 {self.status} X\r\nContent-Type: application/json\r\nContent-Length: {len(payload)}\r\n"
-            f"Connection: close\r\n\r\n".encode() + payload
+            f"Connection: close\r\n\r\n".encode()
+            + payload
         )
         await writer.drain()
         writer.close()
 
 
 def sms_row() -> OutboxMessage:
-    return row(channel="sms", recipient="+5492645123456", subject="", body="Energía San Juan: tu código es 654321",
-               message_id="sms0001")
+    return row(
+        channel="sms",
+        recipient="+5492645123456",
+        subject="",
+        body="Energía San Juan: tu código es 654321",
+        message_id="sms0001",
+    )
 
 
 @pytest.fixture(autouse=True)
@@ -164,7 +178,9 @@ async def test_http_sms_sender_posts_json_with_bearer_token():
     assert request["headers"]["authorization"] == "Bearer tok-123"
     assert request["headers"]["content-type"] == "application/json"
     assert json.loads(request["body"]) == {
-        "to": "+5492645123456", "text": "Energía San Juan: tu código es 654321", "id": "sms0001"
+        "to": "+5492645123456",
+        "text": "Energía San Juan: tu código es 654321",
+        "id": "sms0001",
     }
 
 
@@ -213,14 +229,21 @@ def test_read_sms_outbox_skips_a_torn_line_and_a_missing_file(tmp_path):
 
 
 def test_build_sms_sender_uses_the_gateway_when_configured(tmp_path):
-    settings = load_settings({"AUTOGESTION_ENV": "test", "AUTOGESTION_DATA_DIR": str(tmp_path),
-                              "AUTOGESTION_SMS_GATEWAY_URL": "https://sms.example/api", "AUTOGESTION_SMS_GATEWAY_TOKEN": "t"})
+    settings = load_settings(
+        {
+            "AUTOGESTION_ENV": "test",
+            "AUTOGESTION_DATA_DIR": str(tmp_path),
+            "AUTOGESTION_SMS_GATEWAY_URL": "https://sms.example/api",
+            "AUTOGESTION_SMS_GATEWAY_TOKEN": "t",
+        }
+    )
     sender = build_sms_sender(settings)
     assert isinstance(sender, HttpSmsSender) and sender.url == "https://sms.example/api"
     assert isinstance(build_mailer(settings), SmtpMailer)
 
 
 # --- outbox end to end -----------------------------------------------------------------------------
+
 
 async def test_outbox_survives_an_smtp_outage_and_delivers_each_mail_once(engine, session, tmp_path):
     factory = async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
@@ -232,7 +255,9 @@ async def test_outbox_survives_an_smtp_outage_and_delivers_each_mail_once(engine
     t0 = utcnow()
 
     # Nothing listens on the port: every send fails, nothing is lost.
-    assert await deliver_due(session_factory=factory, mailer=mailer, sms_sender=FileSmsSender(tmp_path / "s"), now=t0) == 0
+    assert (
+        await deliver_due(session_factory=factory, mailer=mailer, sms_sender=FileSmsSender(tmp_path / "s"), now=t0) == 0
+    )
     session.expire_all()
     rows = (await session.exec(select(OutboxMessage).order_by(OutboxMessage.id))).all()
     assert [(r.status, r.attempts) for r in rows] == [(OutboxStatus.PENDING, 1)] * 3
@@ -242,10 +267,22 @@ async def test_outbox_survives_an_smtp_outage_and_delivers_each_mail_once(engine
     controller = start_sink("127.0.0.1", port, maildir)
     try:
         later = t0 + timedelta(days=1)
-        assert await deliver_due(session_factory=factory, mailer=mailer, sms_sender=FileSmsSender(tmp_path / "s"), now=later) == 3
+        assert (
+            await deliver_due(
+                session_factory=factory, mailer=mailer, sms_sender=FileSmsSender(tmp_path / "s"), now=later
+            )
+            == 3
+        )
         assert len(maildir_files(maildir)) == 3
-        assert await deliver_due(session_factory=factory, mailer=mailer, sms_sender=FileSmsSender(tmp_path / "s"),
-                                 now=later + timedelta(days=1)) == 0
+        assert (
+            await deliver_due(
+                session_factory=factory,
+                mailer=mailer,
+                sms_sender=FileSmsSender(tmp_path / "s"),
+                now=later + timedelta(days=1),
+            )
+            == 0
+        )
         assert len(maildir_files(maildir)) == 3
     finally:
         stop_sink(controller)

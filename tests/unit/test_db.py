@@ -9,8 +9,8 @@ from sqlalchemy import func, text
 from sqlmodel import select
 
 from autogestion import db
-from autogestion.models import RateEvent
 from autogestion.clock import utcnow
+from autogestion.models import RateEvent
 from autogestion.services.errors import DomainError, RefusedAttempt, ValidationError, WrongCredentials
 
 

@@ -27,24 +27,51 @@ def jpeg() -> bytes:
 
 @pytest.fixture
 async def world(session):
-    a = await accounts.create_active_user(session=session, doc_type="DNI", doc_number="30123456", password="Clave.Segura42",
-                                          first_names="Ana", last_names="Gómez", email="ana@example.com", area="264",
-                                          number="4123456", now=T0)
-    b = await accounts.create_active_user(session=session, doc_type="DNI", doc_number="30999888", password="Clave.Segura42",
-                                          first_names="Beto", last_names="Ruiz", email="beto@example.com", area="264",
-                                          number="4999888", now=T0)
+    a = await accounts.create_active_user(
+        session=session,
+        doc_type="DNI",
+        doc_number="30123456",
+        password="Clave.Segura42",
+        first_names="Ana",
+        last_names="Gómez",
+        email="ana@example.com",
+        area="264",
+        number="4123456",
+        now=T0,
+    )
+    b = await accounts.create_active_user(
+        session=session,
+        doc_type="DNI",
+        doc_number="30999888",
+        password="Clave.Segura42",
+        first_names="Beto",
+        last_names="Ruiz",
+        email="beto@example.com",
+        area="264",
+        number="4999888",
+        now=T0,
+    )
     doc = await store_upload(session=session, user_id=a, kind="dni", data=jpeg(), filename="dni.jpg")
     info = await seed_demo(session=session)
-    session.add(SupplyLink(user_id=a, supply_number=info.supply_number, is_holder=False, status=LinkStatus.PENDING, created_at=T0))
+    session.add(
+        SupplyLink(
+            user_id=a, supply_number=info.supply_number, is_holder=False, status=LinkStatus.PENDING, created_at=T0
+        )
+    )
     invoice = (await session.exec(select(Invoice).where(Invoice.supply_number == info.supply_number))).scalars().first()
-    tokens = {a: await sessions.create_session(session=session, user_id=a, now=T0), b: await sessions.create_session(session=session, user_id=b, now=T0)}
+    tokens = {
+        a: await sessions.create_session(session=session, user_id=a, now=T0),
+        b: await sessions.create_session(session=session, user_id=b, now=T0),
+    }
     await session.commit()
     return {"a": a, "b": b, "doc": doc.id, "invoice": invoice.id, "invoice_number": invoice.number, "tokens": tokens}
 
 
 def client(cookie: str | None = None) -> httpx.AsyncClient:
     cookies = {SESSION_COOKIE: cookie} if cookie else None
-    return httpx.AsyncClient(transport=httpx.ASGITransport(app=build_api()), base_url="http://localhost:3000", cookies=cookies)
+    return httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=build_api()), base_url="http://localhost:3000", cookies=cookies
+    )
 
 
 async def test_owner_gets_document_with_safe_headers(world):
@@ -123,8 +150,10 @@ def _multipart(files: int, size: int) -> tuple[bytes, str]:
     parts = []
     for i in range(files):
         parts.append(
-            f"--{boundary}\r\nContent-Disposition: form-data; name=\"files\"; filename=\"f{i}.jpg\"\r\n"
-            "Content-Type: image/jpeg\r\n\r\n".encode() + b"\xff" * size + b"\r\n"
+            f'--{boundary}\r\nContent-Disposition: form-data; name="files"; filename="f{i}.jpg"\r\n'
+            "Content-Type: image/jpeg\r\n\r\n".encode()
+            + b"\xff" * size
+            + b"\r\n"
         )
     return b"".join(parts) + f"--{boundary}--\r\n".encode(), f"multipart/form-data; boundary={boundary}"
 

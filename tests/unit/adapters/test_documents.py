@@ -20,8 +20,8 @@ from autogestion.adapters import documents
 from autogestion.adapters.documents import MAX_UPLOAD_BYTES, check_and_normalize, sanitize_filename, write_atomic
 from autogestion.services.errors import ValidationError
 
-
 # --- real files ------------------------------------------------------------------------------------
+
 
 def jpeg(width: int = 900, height: int = 600, **save) -> bytes:
     image = Image.new("RGB", (width, height), (200, 180, 150))
@@ -34,7 +34,9 @@ def jpeg(width: int = 900, height: int = 600, **save) -> bytes:
 
 def png(width: int = 900, height: int = 600, mode: str = "RGB") -> bytes:
     out = io.BytesIO()
-    Image.new(mode, (width, height), 128 if mode in ("L", "I;16") else (10, 120, 200, 255)[: len(mode)]).save(out, format="PNG")
+    Image.new(mode, (width, height), 128 if mode in ("L", "I;16") else (10, 120, 200, 255)[: len(mode)]).save(
+        out, format="PNG"
+    )
     return out.getvalue()
 
 
@@ -83,6 +85,7 @@ def refused(kind: str, data: bytes, name: str = "archivo") -> str:
 
 
 # --- accepted files --------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize(
     ("kind", "data", "name", "content_type"),
@@ -198,6 +201,7 @@ def test_image_just_over_the_pixel_cap_is_refused(action):
 
 # --- neutralised files -----------------------------------------------------------------------------
 
+
 def test_script_in_exif_and_comment_is_dropped_by_reencoding():
     data = jpeg(exif=exif_with_gps_and_script().tobytes(), comment=b"<script>alert('x')</script>")
     assert b"<script" in data
@@ -246,6 +250,7 @@ def test_large_photos_are_scaled_down():
 
 # --- PDFs ------------------------------------------------------------------------------------------
 
+
 def _encrypt(writer: PdfWriter) -> None:
     writer.encrypt("secreto")
 
@@ -282,7 +287,9 @@ def test_dangerous_pdfs_are_refused(mutate, reason):
 
 def test_pdf_action_hidden_behind_hex_escaped_names_is_refused():
     data = pdf()
-    escaped = data.replace(b"/Type /Catalog", b"/Type /Catalog /Op#65nAction << /S /J#61vaScript /J#53 (app.alert(1)) >>", 1)
+    escaped = data.replace(
+        b"/Type /Catalog", b"/Type /Catalog /Op#65nAction << /S /J#61vaScript /J#53 (app.alert(1)) >>", 1
+    )
     assert escaped != data
 
     assert "contenido activo" in refused("poder", escaped, "poder.pdf")
@@ -312,6 +319,7 @@ def test_garbage_after_pdf_magic_is_refused():
 
 
 # --- file names ------------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize(
     ("raw", "expected"),
@@ -352,6 +360,7 @@ def test_the_checked_file_keeps_only_the_sanitised_name():
 
 
 # --- storage ---------------------------------------------------------------------------------------
+
 
 def test_write_atomic_is_private_and_leaves_no_temp_files(tmp_path):
     folder = tmp_path / "documents"

@@ -10,6 +10,7 @@ from pypdf import PdfReader
 
 from autogestion.adapters.invoice_pdf import check_digit, itf_elements, payment_code, render_invoice_pdf
 from autogestion.models import Invoice, Supply
+from autogestion.services.invoices import STATUS_LABELS, invoice_status
 
 
 def make_invoice(**changes) -> tuple[Invoice, Supply]:
@@ -45,7 +46,7 @@ def text_of(pdf: bytes) -> str:
 def test_the_pdf_carries_header_supply_and_invoice_data():
     invoice, supply = make_invoice()
 
-    pdf = render_invoice_pdf(invoice=invoice, supply=supply, brand="Energía San Juan S.A.", today=date(2026, 11, 10))
+    pdf = render_invoice_pdf(invoice=invoice, supply=supply, brand="Energía San Juan S.A.", status_label="Impaga")
 
     assert pdf.startswith(b"%PDF")
     text = text_of(pdf)
@@ -71,17 +72,28 @@ def test_the_pdf_carries_header_supply_and_invoice_data():
 
 @pytest.mark.parametrize(
     ("status", "today", "label"),
-    [("pagada", date(2027, 1, 1), "Pagada"), ("impaga", date(2026, 11, 21), "Vencida"), ("impaga", date(2026, 11, 20), "Impaga")],
+    [
+        ("pagada", date(2027, 1, 1), "Pagada"),
+        ("impaga", date(2026, 11, 21), "Vencida"),
+        ("impaga", date(2026, 11, 20), "Impaga"),
+    ],
 )
-def test_status_label(status, today, label):
+def test_status_label_is_the_pages(status, today, label):
+    # The PDF prints the status services.invoices decides for the page, never a rule of its own.
     invoice, supply = make_invoice(status=status)
-    assert f"Estado {label}" in text_of(render_invoice_pdf(invoice=invoice, supply=supply, brand="X", today=today))
+    shown = STATUS_LABELS[invoice_status(invoice, today)]
+    assert shown == label
+    assert f"Estado {label}" in text_of(
+        render_invoice_pdf(invoice=invoice, supply=supply, brand="X", status_label=shown)
+    )
 
 
 def test_text_outside_latin1_does_not_break_the_pdf():
     invoice, supply = make_invoice()
     supply.holder_name = "Łukasz Zaręba \u202eevil\u202c 漢字"
-    text = text_of(render_invoice_pdf(invoice=invoice, supply=supply, brand="Energía San Juan S.A."))
+    text = text_of(
+        render_invoice_pdf(invoice=invoice, supply=supply, brand="Energía San Juan S.A.", status_label="Impaga")
+    )
     assert "Lukasz Zareba evil ??" in text
 
 

@@ -56,7 +56,9 @@ async def test_good_files_are_imported(session, tmp_path):
 
 
 async def test_invoices_alone_for_supplies_already_in_the_database(session, tmp_path):
-    await import_billing(session=session, supplies_csv=write(tmp_path, "s.csv", SUPPLY_HEADER, SUPPLY_OK), invoices_csv=None)
+    await import_billing(
+        session=session, supplies_csv=write(tmp_path, "s.csv", SUPPLY_HEADER, SUPPLY_OK), invoices_csv=None
+    )
     await session.commit()
     report = await import_billing(
         session=session, supplies_csv=None, invoices_csv=write(tmp_path, "f.csv", INVOICE_HEADER, INVOICE_OK)
@@ -77,7 +79,7 @@ async def test_invoices_alone_for_supplies_already_in_the_database(session, tmp_
         ("2000380655,0012-1,2026-10,2026-02-30,2026-11-20,10.00,impaga,1", "no existe esa fecha"),
         ("2000380655,0012-1,2026-10,2026-11-05,20261120,10.00,impaga,1", "vencimiento inválida"),
         ("2000380655,0012-1,2026-10,2026-11-05,2026-11-01,10.00,impaga,1", "anterior a la emisión"),
-        ("2000380655,0012-1,2026-10,2026-11-05,2026-11-20,\"12.345,67\",impaga,1", "importe inválido"),
+        ('2000380655,0012-1,2026-10,2026-11-05,2026-11-20,"12.345,67",impaga,1', "importe inválido"),
         ("2000380655,0012-1,2026-10,2026-11-05,2026-11-20,-5.00,impaga,1", "importe inválido"),
         ("2000380655,0012-1,2026-10,2026-11-05,2026-11-20,10.001,impaga,1", "importe inválido"),
         ("2000380655,0012-1,2026-10,2026-11-05,2026-11-20,1e3,impaga,1", "importe inválido"),
@@ -114,7 +116,7 @@ async def test_a_bad_invoice_line_imports_nothing(session, tmp_path, row, reason
         ("2000380656,0,DT1,Juan Perez,DNX,20123456,NORMAL,Calle 1", "tipo_documento desconocido"),
         ("2000380656,0,DT1,Juan Perez,DNI,2012345A,NORMAL,Calle 1", "documento '2012345A' inválido"),
         ("2000380656,0,DT1,Juan Perez,CUIT,20123456780,NORMAL,Calle 1", "inválido"),
-        ("2000380656,0,DT1,\"Juan\x1b[31m Perez\",DNI,20123456,NORMAL,Calle 1", "caracteres de control"),
+        ('2000380656,0,DT1,"Juan\x1b[31m Perez",DNI,20123456,NORMAL,Calle 1', "caracteres de control"),
         ("2000380656,0,DT1,Juan Perez,DNI,20123456,NORMAL," + "x" * 201, "más de 200 caracteres"),
         ("2000380655,0,DT1,Juan Perez,DNI,20123456,NORMAL,Calle 1", "repetido (línea 2)"),
         ("2000380656,0,DT1,Juan Perez,DNI,20123456", "se esperaban 8 columnas"),
@@ -173,7 +175,9 @@ async def test_every_bad_line_is_reported_with_its_number(session, tmp_path):
     ids=["empty", "semicolons", "missing-column", "reordered", "not-utf8", "open-quote"],
 )
 async def test_malformed_files_are_refused(session, tmp_path, content):
-    await import_billing(session=session, supplies_csv=write(tmp_path, "s.csv", SUPPLY_HEADER, SUPPLY_OK), invoices_csv=None)
+    await import_billing(
+        session=session, supplies_csv=write(tmp_path, "s.csv", SUPPLY_HEADER, SUPPLY_OK), invoices_csv=None
+    )
     await session.commit()
     path = tmp_path / "facturas.csv"
     path.write_bytes(content)

@@ -7,10 +7,10 @@ from datetime import timedelta
 import pytest
 from sqlmodel import select
 
+from autogestion.client import set_client_ip
 from autogestion.clock import utcnow
 from autogestion.models import Captcha
 from autogestion.services import captcha
-from autogestion.client import set_client_ip
 from autogestion.services.errors import DomainError, RateLimited, RefusedAttempt, ValidationError
 
 T0 = utcnow()
@@ -53,7 +53,13 @@ async def test_wrong_or_missing_answer_burns_it(session, monkeypatch, answer):
 async def test_expired_after_five_minutes(session, monkeypatch):
     captcha_id, answer = await _answer(monkeypatch, session)
     with pytest.raises(RefusedAttempt, match="venció"):
-        await captcha.check_captcha(session=session, action="login", captcha_id=captcha_id, answer=answer, now=T0 + timedelta(minutes=5, seconds=1))
+        await captcha.check_captcha(
+            session=session,
+            action="login",
+            captcha_id=captcha_id,
+            answer=answer,
+            now=T0 + timedelta(minutes=5, seconds=1),
+        )
 
 
 @pytest.mark.parametrize("captcha_id", ["", "nope", None, 12])
@@ -88,8 +94,13 @@ async def test_tries_are_limited_per_client_ip(session, monkeypatch):
         await captcha.check_captcha(session=session, action="login", captcha_id="x" * 32, answer="ABCDE", now=T0)
     set_client_ip("203.0.113.7")
     with pytest.raises(RateLimited):  # still limited ten minutes minus a second later
-        await captcha.check_captcha(session=session, action="login", captcha_id="x" * 32, answer="ABCDE",
-                                    now=T0 + captcha.IP_WINDOW - timedelta(seconds=1))
+        await captcha.check_captcha(
+            session=session,
+            action="login",
+            captcha_id="x" * 32,
+            answer="ABCDE",
+            now=T0 + captcha.IP_WINDOW - timedelta(seconds=1),
+        )
 
 
 async def test_pictures_are_limited_per_client_ip(session, monkeypatch):

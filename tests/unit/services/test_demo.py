@@ -18,7 +18,10 @@ async def test_seed_demo_creates_the_manuals_supply_and_two_years_of_invoices(se
     await session.commit()
 
     assert (info.supply_number, info.holder_name, info.holder_doc_type, info.holder_doc_number) == (
-        "2000380655", "Juan Perez", "DNI", "20123456"
+        "2000380655",
+        "Juan Perez",
+        "DNI",
+        "20123456",
     )
     supply = await session.get(Supply, "2000380655")
     assert (supply.status, supply.tariff_group, supply.collection_status) == ("0", "DT1 (TRA-RSD)", "SUSP-TRAM")

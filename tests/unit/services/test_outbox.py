@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy.ext.asyncio import async_sessionmaker
@@ -38,7 +38,7 @@ def as_utc(moment: datetime | None) -> datetime | None:
     """Aware UTC (columns hand back aware values; a naive one means UTC)."""
     if moment is None or moment.tzinfo is not None:
         return moment
-    return moment.replace(tzinfo=timezone.utc)
+    return moment.replace(tzinfo=UTC)
 
 
 @pytest.fixture
@@ -85,7 +85,9 @@ async def test_not_yet_due_is_not_sent(session, factory):
     await session.commit()
     mailer = FakeSender()
 
-    sent = await deliver_due(session_factory=factory, mailer=mailer, sms_sender=FakeSender(), now=utcnow() - timedelta(minutes=1))
+    sent = await deliver_due(
+        session_factory=factory, mailer=mailer, sms_sender=FakeSender(), now=utcnow() - timedelta(minutes=1)
+    )
 
     assert sent == 0 and mailer.calls == 0
 
@@ -102,7 +104,10 @@ async def test_two_failures_then_success_delivers_exactly_once_with_backoff(sess
     assert await run(t0) == 0
     [row] = await _rows(session)
     assert (row.status, row.attempts, as_utc(row.next_attempt_at), row.claimed_until) == (
-        OutboxStatus.PENDING, 1, t0 + timedelta(minutes=1), None
+        OutboxStatus.PENDING,
+        1,
+        t0 + timedelta(minutes=1),
+        None,
     )
     assert row.last_error == "ConnectionError: mail server down"
 
@@ -139,13 +144,20 @@ async def test_five_failures_abandon_the_message(session, factory):
     assert row.status == OutboxStatus.ABANDONED
     assert row.sent_at is None and row.claimed_until is None
 
-    assert await deliver_due(session_factory=factory, mailer=mailer, sms_sender=FakeSender(), now=at + timedelta(days=30)) == 0
+    assert (
+        await deliver_due(session_factory=factory, mailer=mailer, sms_sender=FakeSender(), now=at + timedelta(days=30))
+        == 0
+    )
     assert mailer.calls == 5
 
 
 async def test_backoff_schedule_is_the_documented_one():
     assert BACKOFF == (
-        timedelta(minutes=1), timedelta(minutes=5), timedelta(minutes=30), timedelta(hours=2), timedelta(hours=6)
+        timedelta(minutes=1),
+        timedelta(minutes=5),
+        timedelta(minutes=30),
+        timedelta(hours=2),
+        timedelta(hours=6),
     )
     assert outbox.MAX_ATTEMPTS == 5
 
@@ -185,8 +197,18 @@ async def test_crash_after_send_resends_with_the_same_message_id(session, factor
     assert stored.status == OutboxStatus.PENDING and as_utc(stored.claimed_until) == t0 + timedelta(minutes=2)
 
     mailer = FakeSender()
-    assert await deliver_due(session_factory=factory, mailer=mailer, sms_sender=FakeSender(), now=t0 + timedelta(minutes=1)) == 0
-    assert await deliver_due(session_factory=factory, mailer=mailer, sms_sender=FakeSender(), now=t0 + timedelta(minutes=3)) == 1
+    assert (
+        await deliver_due(
+            session_factory=factory, mailer=mailer, sms_sender=FakeSender(), now=t0 + timedelta(minutes=1)
+        )
+        == 0
+    )
+    assert (
+        await deliver_due(
+            session_factory=factory, mailer=mailer, sms_sender=FakeSender(), now=t0 + timedelta(minutes=3)
+        )
+        == 1
+    )
     assert seen == [mailer.sent[0].message_id] == [row.message_id]
 
 
@@ -228,8 +250,12 @@ async def test_batch_limits_one_round(session, factory):
 
 @pytest.mark.parametrize(
     ("to", "subject"),
-    [("ana@example.com\r\nBcc: x@evil.test", "Alta"), ("ana@example.com", "Alta\nBcc: x@evil.test"), ("", "Alta"),
-     ("ana@example.com", "x" * 201)],
+    [
+        ("ana@example.com\r\nBcc: x@evil.test", "Alta"),
+        ("ana@example.com", "Alta\nBcc: x@evil.test"),
+        ("", "Alta"),
+        ("ana@example.com", "x" * 201),
+    ],
 )
 def test_enqueue_email_refuses_malformed_headers(to, subject):
     class NoSession:
@@ -277,8 +303,13 @@ async def test_run_worker_delivers_survives_errors_and_stops(engine, session, mo
 
 async def test_codes_leave_the_database_once_delivered(session, factory):
     """The code is sent in clear, then only a redacted copy stays in the outbox (Notificaciones reads it)."""
-    enqueue_email(session, to="ana@example.com", subject="Tu código de verificación: 012345",
-                  body="Tu código de verificación es: 012345\nSuministro 2000380655", user_id=7)
+    enqueue_email(
+        session,
+        to="ana@example.com",
+        subject="Tu código de verificación: 012345",
+        body="Tu código de verificación es: 012345\nSuministro 2000380655",
+        user_id=7,
+    )
     enqueue_sms(session, to="+5492645123456", text="Energía: tu código es 987654.", user_id=7)
     await session.commit()
     mailer, sms = FakeSender(), FakeSender()
@@ -294,7 +325,7 @@ async def test_abandoned_messages_are_redacted_too(session, factory):
     enqueue_sms(session, to="+5492645123456", text="Energía: tu código es 987654.", user_id=7)
     await session.commit()
     at = utcnow()
-    for attempt in range(outbox.MAX_ATTEMPTS):
+    for _attempt in range(outbox.MAX_ATTEMPTS):
         await deliver_due(session_factory=factory, mailer=FakeSender(), sms_sender=FakeSender(failures=1), now=at)
         at += timedelta(days=1)
     [row] = await _rows(session)

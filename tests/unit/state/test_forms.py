@@ -57,7 +57,9 @@ def test_recovery_steps_do_not_share_fields():
 
 @pytest.mark.parametrize("field", ["code", "somewhere_else", ""])
 def test_an_error_for_a_field_not_on_the_form_is_shown_as_a_form_error(field):
-    errors, form_error = forms.place(recovery.ASK, RateLimited("Esperá 40 segundos para pedir otro código.", field=field))
+    errors, form_error = forms.place(
+        recovery.ASK, RateLimited("Esperá 40 segundos para pedir otro código.", field=field)
+    )
     assert form_error == "Esperá 40 segundos para pedir otro código."
     assert all(value == "" for value in errors.values())
 
