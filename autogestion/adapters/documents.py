@@ -47,7 +47,7 @@ KINDS = (KIND_DNI, KIND_PODER)
 Image.MAX_IMAGE_PIXELS = MAX_IMAGE_PIXELS
 warnings.filterwarnings("error", category=Image.DecompressionBombWarning)
 
-# PDF names that run code, open other programs or smuggle files (SECURITY.md row 36).
+# PDF names that run code, open other programs or smuggle files in (OWASP file upload guidance).
 FORBIDDEN_PDF_NAMES = frozenset(
     {"JavaScript", "JS", "Launch", "EmbeddedFile", "EmbeddedFiles", "OpenAction", "AA", "RichMedia", "XFA"}
 )

@@ -30,7 +30,7 @@ from autogestion.models import (
 from autogestion.services import throttle
 from autogestion.services.errors import AuthError, NotFound, ValidationError
 
-# SECURITY.md row 33: a bounded number of files per user (successful uploads per day).
+# A bounded number of stored files per user (successful uploads per day), so nobody fills the disk.
 MAX_UPLOADS_PER_DAY = 10
 UPLOAD_WINDOW = timedelta(hours=24)
 LINK_KINDS = ("doc", "invoice")
@@ -258,7 +258,7 @@ async def open_document_for_user(
 
     Args:
         session: An open session.
-        user_id: The caller (operators get their own function in the operator issue).
+        user_id: The caller, who must own the document.
         document_id: The document id as received.
         storage_dir: The documents folder; defaults to settings.documents_dir.
 

@@ -27,6 +27,7 @@ from sqlmodel import select
 from autogestion.client import security_event
 from autogestion.clock import utcnow
 from autogestion.config import get_settings
+from autogestion.db import dialect_insert
 from autogestion.models import (
     Invoice,
     QuizAnswerPublic,
@@ -228,7 +229,7 @@ async def _new_challenge(session, user_id: int, number: str, old: QuizChallenge 
             .execution_options(synchronize_session=False)
         )
         return options_json
-    insert = supplies.insert_for(session)
+    insert = dialect_insert(session)
     await session.exec(
         insert(QuizChallenge.__table__)
         .values(user_id=user_id, supply_number=number, **fresh)

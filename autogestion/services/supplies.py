@@ -12,6 +12,7 @@ from sqlmodel import select
 
 from autogestion.client import security_event
 from autogestion.clock import to_local, utcnow
+from autogestion.db import dialect_insert
 from autogestion.models import (
     DOCUMENT_TYPES,
     Document,
@@ -317,15 +318,6 @@ async def check_link_ready(
     )
 
 
-def insert_for(session):
-    """The INSERT construct of the session's dialect (PostgreSQL or SQLite), for ON CONFLICT DO NOTHING."""
-    if session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    return insert
-
-
 async def link_supply(
     *,
     session,
@@ -369,7 +361,7 @@ async def link_supply(
         now=now,
     )
     user, supply = ready.user, ready.supply
-    insert = insert_for(session)
+    insert = dialect_insert(session)
     try:
         # The unique (user, supply) constraint decides between concurrent "SI"s, not the SELECT above. No
         # savepoint: a refusal here rolls the whole unit of work back, and there is nothing to keep.
