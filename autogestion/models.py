@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
+from enum import StrEnum
 
 from pydantic import BaseModel
 from sqlalchemy import Column, Text, UniqueConstraint
@@ -31,14 +32,14 @@ DOCUMENT_TYPES: dict[str, tuple[str, str]] = {
 """The document types accounts and supplies use, in the order the select shows them."""
 
 
-class UserStatus:
+class UserStatus(StrEnum):
     PENDING_DATA = "pending_data"  # step 1 done: document + password
     PENDING_CODES = "pending_codes"  # step 2 done: contact data, codes sent
     ACTIVE = "active"
     DISABLED = "disabled"
 
 
-class DniStatus:
+class DniStatus(StrEnum):
     NONE = "none"
     IN_REVIEW = "en_analisis"
     LEGIBLE = "legible"
@@ -67,14 +68,14 @@ class User(SQLModel, table=True):
     dni_document_id: str | None = Field(default=None, max_length=32)
 
 
-class CodePurpose:
+class CodePurpose(StrEnum):
     REGISTRATION = "registration"
     CHANGE_EMAIL = "change_email"
     CHANGE_PHONE = "change_phone"
     RECOVERY = "recovery"
 
 
-class Channel:
+class Channel(StrEnum):
     EMAIL = "email"
     SMS = "sms"
 
@@ -95,7 +96,7 @@ class VerificationCode(SQLModel, table=True):
     invalidated_at: datetime | None = None
 
 
-class SessionKind:
+class SessionKind(StrEnum):
     CUSTOMER = "customer"
     OPERATOR = "operator"
 
@@ -154,7 +155,7 @@ class RateEvent(SQLModel, table=True):
 # --- notifications --------------------------------------------------------------------------------
 
 
-class OutboxStatus:
+class OutboxStatus(StrEnum):
     PENDING = "pending"
     SENT = "sent"
     ABANDONED = "abandoned"
@@ -198,7 +199,7 @@ class Supply(SQLModel, table=True):
     address: str = Field(default="", max_length=200)
 
 
-class InvoiceStatus:
+class InvoiceStatus(StrEnum):
     PAID = "pagada"
     UNPAID = "impaga"
 
@@ -220,12 +221,12 @@ class Invoice(SQLModel, table=True):
 # --- links and documents --------------------------------------------------------------------------
 
 
-class DocumentKind:
+class DocumentKind(StrEnum):
     DNI = "dni"
     PODER = "poder"
 
 
-class DocumentStatus:
+class DocumentStatus(StrEnum):
     IN_REVIEW = "en_analisis"
     ACCEPTED = "aceptado"  # DNI legible / poder válido
     REJECTED = "rechazado"  # DNI no legible / poder rechazado
@@ -249,7 +250,7 @@ class Document(SQLModel, table=True):
     reject_reason: str = Field(default="", max_length=300)
 
 
-class LinkStatus:
+class LinkStatus(StrEnum):
     PENDING = "pendiente"
     VALIDATED = "validado"
     REJECTED = "rechazado"
@@ -354,7 +355,7 @@ class NotificationPublic(BaseModel):
 # --- supplies, quiz, invoices and documents (DTOs) ------------------------------------------------
 
 
-class InvoicePublicStatus:
+class InvoicePublicStatus(StrEnum):
     """An invoice's status as pages and the PDF show it: the stored one, or "vencida" when unpaid past its due date."""
 
     PAID = InvoiceStatus.PAID

@@ -24,7 +24,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import func, or_, update
 from sqlmodel import select
 
-from autogestion.client import security_event
+from autogestion.client import client_ip, security_event
 from autogestion.clock import utcnow
 from autogestion.config import get_settings
 from autogestion.db import dialect_insert
@@ -39,7 +39,7 @@ from autogestion.models import (
     User,
 )
 from autogestion.services import notices, supplies, throttle
-from autogestion.services.errors import DomainError, ValidationError
+from autogestion.services.errors import DomainError, RateLimited, ValidationError
 from autogestion.services.formatting import format_date, format_money
 from autogestion.services.outbox import enqueue_email
 
@@ -51,6 +51,10 @@ SUPPLY_MAX_WRONG = 3
 SUPPLY_WINDOW = timedelta(days=7)
 SUPPLY_LOCK = timedelta(days=7)
 MAX_SUPPLIES_PER_DAY = 5
+# Answers per client IP an hour: accounts are cheap to make, a connection less so (NAT keeps it generous).
+ANSWERS_PER_IP = 30
+ANSWERS_PER_IP_WINDOW = timedelta(hours=1)
+TOO_MANY_FROM_IP = "Demasiados intentos desde tu conexión. Probá de nuevo en una hora."
 SUPPLIES_WINDOW = timedelta(hours=24)
 # The four options are exchangeable: the amounts are drawn from one band 50 % of the real amount wide,
 # the due dates from one window of 12 days, with the real one at a uniformly random place in both and
@@ -380,12 +384,25 @@ async def answer_quiz(
     Raises:
         ValidationError: Not an int 0..3 ("Elegí una de las opciones."), or a malformed number.
         DomainError: No current options for this supply (call start_quiz again).
+        RateLimited: Too many answers from this client IP in the last hour.
         AuthError: The user is not an active account.
     """
     if type(option_index) is not int or not 0 <= option_index < QUIZ_OPTIONS:
         raise ValidationError(PICK_AN_OPTION, field="quiz")
     number = supplies.normalize_supply_number(supply_number)
     now = now or utcnow()
+    try:
+        await throttle.hit(
+            session=session,
+            key=f"quiz-ip:{client_ip()}",
+            limit=ANSWERS_PER_IP,
+            window=ANSWERS_PER_IP_WINDOW,
+            now=now,
+            message=TOO_MANY_FROM_IP,
+        )
+    except RateLimited as exc:
+        security_event("ip_throttled", action="quiz", user_id=user_id)
+        raise RateLimited(exc.message, field="quiz") from None
     challenge = await _challenge(session, user_id, number)
     if challenge is None:
         raise DomainError(NO_OPTIONS, field="quiz")

@@ -429,3 +429,22 @@ async def test_an_account_starts_the_quiz_on_at_most_5_supplies_a_day(session, j
     # The five already started can be shown again; the sixth opens when the day has passed.
     assert len(await options_of(session, juan, first_five[0], NOW + timedelta(hours=2))) == 4
     assert len(await options_of(session, juan, sixth, NOW + timedelta(hours=24, seconds=1))) == 4
+
+
+async def test_answers_are_limited_per_client_ip(session, juan, maria, monkeypatch):
+    """Fresh accounts from one connection cannot keep guessing: answers are counted per client IP too."""
+    from autogestion.client import set_client_ip
+    from autogestion.services.errors import RateLimited
+
+    monkeypatch.setattr(quiz, "ANSWERS_PER_IP", 1)
+    set_client_ip("203.0.113.50")
+    try:
+        await options_of(session, juan, JUAN_SUPPLY)
+        await options_of(session, maria, JUAN_SUPPLY)
+        await answer_wrong(session, juan, JUAN_SUPPLY)
+        with pytest.raises(RateLimited):
+            await answer_quiz(session=session, user_id=maria.id, supply_number=JUAN_SUPPLY, option_index=0, now=NOW)
+        set_client_ip("203.0.113.51")  # another connection is not affected
+        await answer_quiz(session=session, user_id=maria.id, supply_number=JUAN_SUPPLY, option_index=0, now=NOW)
+    finally:
+        set_client_ip("")
