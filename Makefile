@@ -47,6 +47,7 @@ bench: setup
 	$(BIN)/python bench/login_under_load.py
 	$(BIN)/python bench/import_billing.py
 	$(BIN)/python bench/supplies_pages.py
+	$(BIN)/python bench/operator_queue.py
 
 clean:
 	rm -rf .web var .states

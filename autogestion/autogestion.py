@@ -15,22 +15,31 @@ from autogestion.config import get_settings
 from autogestion.http import transformers
 from autogestion.pages.associate import asociar
 from autogestion.pages.dev_inbox import dev_bandeja
+from autogestion.pages.dispute import desconocer
 from autogestion.pages.invoices import facturas
 from autogestion.pages.login import landing, login
 from autogestion.pages.notifications import notificaciones
+from autogestion.pages.operator_audit import auditoria
+from autogestion.pages.operator_queue import operador
 from autogestion.pages.profile import perfil
 from autogestion.pages.recovery import recuperar
 from autogestion.pages.registration import codigo, datos, registro
+from autogestion.pages.review_item import revision
 from autogestion.pages.supplies import suministros
 from autogestion.pages.tramites import tramites
 from autogestion.state.associate import AssociateState
 from autogestion.state.dev_inbox import DevInboxState
+from autogestion.state.dispute import DisputeState
 from autogestion.state.invoices import InvoicesState
 from autogestion.state.login import LoginState
 from autogestion.state.notifications import NotificationsState
+from autogestion.state.operator_audit import OperatorAuditState
+from autogestion.state.operator_login import OperatorLoginState
+from autogestion.state.operator_queue import OperatorQueueState
 from autogestion.state.profile import ProfileState
 from autogestion.state.recovery import RecoveryState
 from autogestion.state.registration import CodigoState, DatosState, RegistroState
+from autogestion.state.review_item import ReviewItemState
 from autogestion.state.supplies import SuppliesState
 from autogestion.state.tramites import TramitesState
 
@@ -99,10 +108,25 @@ app.add_page(suministros, route=routes.SUMINISTROS, title=f"Mis Suministros | {T
 # The static route first: react-router ranks it above the dynamic one anyway, the e2e suite checks it.
 app.add_page(asociar, route=routes.ASOCIAR, title=f"Asociar Suministro | {TITLE}", on_load=AssociateState.load)
 app.add_page(facturas, route=routes.SUMINISTRO_DETALLE, title=f"Facturas | {TITLE}", on_load=InvoicesState.load)
+app.add_page(
+    desconocer, route=routes.DESCONOCER, title=f"Asociación de tu suministro | {TITLE}", on_load=DisputeState.load
+)
 app.add_page(perfil, route=routes.PERFIL, title=f"Mi Perfil | {TITLE}", on_load=ProfileState.load)
 app.add_page(tramites, route=routes.TRAMITES, title=f"Trámites Comerciales | {TITLE}", on_load=TramitesState.load)
 app.add_page(
     notificaciones, route=routes.NOTIFICACIONES, title=f"Notificaciones | {TITLE}", on_load=NotificationsState.load
+)
+# The back office: the queue (or the operator login form), an item, the audit log (supervisors).
+BACK_OFFICE = "Back office de Autogestión"
+app.add_page(
+    operador,
+    route=routes.OPERADOR,
+    title=f"Operadores | {BACK_OFFICE}",
+    on_load=[OperatorLoginState.load, OperatorQueueState.load],
+)
+app.add_page(revision, route=routes.OPERADOR_ITEM, title=f"Revisión | {BACK_OFFICE}", on_load=ReviewItemState.load)
+app.add_page(
+    auditoria, route=routes.OPERADOR_AUDITORIA, title=f"Auditoría | {BACK_OFFICE}", on_load=OperatorAuditState.load
 )
 if settings.dev_pages:
     app.add_page(dev_bandeja, route=routes.DEV_BANDEJA, title="Bandeja de desarrollo", on_load=DevInboxState.load)

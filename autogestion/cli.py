@@ -1,9 +1,11 @@
-"""`autogestion …` commands for operators of the portal: migrate, seed-demo, import-billing, worker, smtp-sink."""
+"""`autogestion …` commands for operators of the portal: migrate, seed-demo, import-billing, create-operator,
+worker, smtp-sink."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import getpass
 import logging
 import sys
 from pathlib import Path
@@ -11,6 +13,8 @@ from pathlib import Path
 from autogestion.config import ConfigError, get_settings
 
 DEMO_PASSWORD = "Portal.Demo26"
+DEMO_OPERATOR = "operador"
+DEMO_OPERATOR_PASSWORD = "Revision.Demo26"
 
 
 async def _seed_demo() -> None:
@@ -19,7 +23,7 @@ async def _seed_demo() -> None:
     from autogestion.clock import utcnow
     from autogestion.db import session_scope
     from autogestion.models import User
-    from autogestion.services import accounts
+    from autogestion.services import accounts, operators
     from autogestion.services.demo import seed_demo
 
     async with session_scope() as db:
@@ -41,6 +45,9 @@ async def _seed_demo() -> None:
                     number="4123456",
                     now=utcnow(),
                 )
+            await operators.create_demo_operator(
+                session=db, username=DEMO_OPERATOR, password=DEMO_OPERATOR_PASSWORD, now=utcnow()
+            )
     print(
         f"Demo supply {info.supply_number}: holder {info.holder_name}, {info.holder_doc_type} {info.holder_doc_number}"
     )
@@ -52,6 +59,56 @@ async def _seed_demo() -> None:
     )
     if get_settings().env != "production":
         print(f"Demo customer: DNI 20123456, password {DEMO_PASSWORD}")
+        print(f"Demo operator (supervisor) at /operador: user {DEMO_OPERATOR}, password {DEMO_OPERATOR_PASSWORD}")
+
+
+def _read_password() -> str:
+    """The new operator's password, twice: hidden prompts on a terminal, otherwise two lines of stdin (only
+    the line ending is removed; the password is never stripped).
+
+    Raises:
+        ValueError: stdin ended before two lines, or the prompt was interrupted.
+    """
+    if sys.stdin.isatty():
+        try:
+            return _check_repeat(getpass.getpass("Contraseña: "), getpass.getpass("Repetir contraseña: "))
+        except (EOFError, KeyboardInterrupt):
+            raise ValueError("no password given") from None
+    lines = [sys.stdin.readline(), sys.stdin.readline()]
+    if not lines[1]:  # readline() gives "" only at the end of input
+        raise ValueError("expected the password twice, on two lines of standard input")
+    return _check_repeat(*(line.removesuffix("\n").removesuffix("\r") for line in lines))
+
+
+def _check_repeat(password: str, repeat: str) -> str:
+    from autogestion.services.errors import ValidationError
+    from autogestion.services.passwords import validate_password_repeat
+
+    try:
+        validate_password_repeat(password, repeat)
+    except ValidationError as exc:
+        raise ValueError(exc.message) from None
+    return password
+
+
+async def _create_operator(username: str, *, supervisor: bool, full_name: str, password: str) -> int:
+    from autogestion.clock import utcnow
+    from autogestion.db import session_scope
+    from autogestion.models import OperatorRole
+    from autogestion.services import operators
+    from autogestion.services.errors import DomainError
+
+    role = OperatorRole.SUPERVISOR if supervisor else OperatorRole.OPERADOR
+    try:
+        async with session_scope() as db:
+            created = await operators.create_operator(
+                session=db, username=username, password=password, full_name=full_name, role=role, now=utcnow()
+            )
+    except DomainError as exc:
+        print(f"create-operator: {exc.message}", file=sys.stderr)
+        return 1
+    print(f"Operator {created.username} created ({created.role}).")
+    return 0
 
 
 async def _import(suministros: Path | None, facturas: Path | None) -> int:
@@ -94,10 +151,19 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("check-config", help="validate the environment variables and exit")
     sub.add_parser("migrate", help="apply the database migrations (idempotent)")
-    sub.add_parser("seed-demo", help="demo supplies, two years of invoices and a demo customer (idempotent)")
+    sub.add_parser(
+        "seed-demo", help="demo supplies, two years of invoices, a demo customer and a demo operator (idempotent)"
+    )
     imp = sub.add_parser("import-billing", help="import supplies and invoices from the commercial system's CSV files")
     imp.add_argument("--suministros", type=Path, help="suministros CSV")
     imp.add_argument("--facturas", type=Path, help="facturas CSV")
+    op = sub.add_parser(
+        "create-operator",
+        help="create a back-office operator; the password is asked twice (or read as two lines of stdin)",
+    )
+    op.add_argument("username", metavar="USUARIO", help="3-32 lower-case letters, digits, '.', '-' or '_'")
+    op.add_argument("--supervisor", action="store_true", help="role supervisor instead of operador")
+    op.add_argument("--nombre", default="", help='full name, e.g. "Ana Pérez"')
     sub.add_parser("worker", help="deliver the outbox (e-mail and SMS) until stopped")
     sub.add_parser("smtp-sink", help="development SMTP server that stores every message in <data dir>/mail")
     args = parser.parse_args(argv)
@@ -125,6 +191,22 @@ def main(argv: list[str] | None = None) -> int:
         if not args.suministros and not args.facturas:
             parser.error("give --suministros and/or --facturas")
         return asyncio.run(_import(args.suministros, args.facturas))
+    if args.command == "create-operator":
+        from autogestion.services.errors import ValidationError
+        from autogestion.services.operators import normalize_username
+
+        try:
+            normalize_username(args.username)  # before asking for a password
+            password = _read_password()
+        except ValidationError as exc:
+            print(f"create-operator: {exc.message}", file=sys.stderr)
+            return 1
+        except ValueError as exc:
+            print(f"create-operator: {exc}", file=sys.stderr)
+            return 1
+        return asyncio.run(
+            _create_operator(args.username, supervisor=args.supervisor, full_name=args.nombre, password=password)
+        )
     if args.command == "worker":
         asyncio.run(_worker())
         return 0

@@ -23,13 +23,15 @@ from autogestion.client import security_event
 from autogestion.clock import utcnow
 from autogestion.config import get_settings
 from autogestion.db import get_engine, session_scope
-from autogestion.services import sessions
-from autogestion.services.documents import open_document_for_user, verify_link
+from autogestion.models import SessionKind
+from autogestion.services import operators, sessions
+from autogestion.services.documents import open_document_for_operator, open_document_for_user, verify_link
 from autogestion.services.errors import DomainError
 from autogestion.services.invoices import invoice_pdf_for_user
 
 log = logging.getLogger(__name__)
 SESSION_COOKIE = "ag_sid"
+OPERATOR_COOKIE = "ag_op"  # operators' sessions: never the same cookie as a customer's
 SESSION_API = "/api/sesion"
 FILE_ROUTE = "/api/archivo/{token}"
 
@@ -65,13 +67,34 @@ def _safe_headers(disposition: str) -> dict[str, str]:
 
 
 async def download(request: Request) -> Response:
-    """A document or invoice PDF for the owner: valid signed link AND the same user's live session."""
+    """A document or invoice PDF for the owner: valid signed link AND the same user's live session.
+
+    An "opdoc" link is a document for an operator reviewing it: valid signed link AND the same operator's
+    live operator session (`ag_op`); images and PDFs inline, so the review page can show them.
+    """
     denied = PlainTextResponse("No encontrado.", status_code=404, headers={"Cache-Control": "no-store"})
     try:
         kind, object_id, user_id = verify_link(request.path_params.get("token", ""))
     except DomainError:
         return denied
     async with session_scope() as db:
+        if kind == "opdoc":
+            who = await operators.resolve_operator(
+                session=db, token=request.cookies.get(OPERATOR_COOKIE, ""), now=utcnow()
+            )
+            if who is None or who.id != user_id:
+                log.warning("download refused: link of operator %s, session of %s", user_id, who.id if who else None)
+                return denied
+            try:
+                path, content_type, name = await open_document_for_operator(session=db, document_id=object_id)
+            except DomainError:
+                return denied
+            inline = content_type in ("image/jpeg", "image/png", "application/pdf")
+            return FileResponse(
+                path,
+                media_type=content_type,
+                headers=_safe_headers(_disposition("inline" if inline else "attachment", name)),
+            )
         viewer = await sessions.resolve_session(session=db, token=request.cookies.get(SESSION_COOKIE, ""), now=utcnow())
         if viewer != user_id:
             log.warning("download refused: link of user %s, session of %s", user_id, viewer)
@@ -108,7 +131,8 @@ def _same_origin(request: Request) -> bool:
 
 async def open_session(request: Request) -> Response:
     """Redeem this tab's login claim (its Reflex token and the nonce the login handed it): mint the session
-    and set it as an HttpOnly cookie."""
+    and set it as an HttpOnly cookie — `ag_sid` for a customer, `ag_op` for an operator (the claim's kind
+    comes from the login ticket), so the two kinds of session never share a cookie."""
     if not _same_origin(request):
         return PlainTextResponse("Origen no permitido.", status_code=403)
     async with session_scope() as db:
@@ -121,10 +145,11 @@ async def open_session(request: Request) -> Response:
     if minted is None:
         security_event("claim_refused", peer=request.client.host if request.client else "")
         return JSONResponse({"ok": False}, status_code=401, headers={"Cache-Control": "no-store"})
-    token, _kind = minted
+    token, kind = minted
+    cookie = OPERATOR_COOKIE if kind == SessionKind.OPERATOR else SESSION_COOKIE
     response = JSONResponse({"ok": True}, headers={"Cache-Control": "no-store"})
     response.set_cookie(
-        SESSION_COOKIE,
+        cookie,
         token,
         max_age=int(sessions.ABSOLUTE_TIMEOUT.total_seconds()),
         path="/",
@@ -136,15 +161,21 @@ async def open_session(request: Request) -> Response:
 
 
 async def close_session(request: Request) -> Response:
-    """Logout's second half: revoke (again, idempotent) and clear the cookie."""
+    """Logout's second half: revoke (again, idempotent) and clear one cookie.
+
+    `DELETE /api/sesion` ends the customer session (`ag_sid`); `DELETE /api/sesion?tipo=operador` ends
+    the operator session (`ag_op`). The other cookie, if any, is left alone: a customer's "Salir" never
+    logs an operator out of the same browser, nor the other way round.
+    """
     if not _same_origin(request):
         return PlainTextResponse("Origen no permitido.", status_code=403)
-    token = request.cookies.get(SESSION_COOKIE, "")
+    cookie = OPERATOR_COOKIE if request.query_params.get("tipo") == "operador" else SESSION_COOKIE
+    token = request.cookies.get(cookie, "")
     if token:
         async with session_scope() as db:
             await sessions.revoke_session(session=db, token=token, now=utcnow())
     response = JSONResponse({"ok": True}, headers={"Cache-Control": "no-store"})
-    response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="strict")
+    response.delete_cookie(cookie, path="/", httponly=True, samesite="strict")
     return response
 
 

@@ -10,7 +10,7 @@ from datetime import date, datetime
 from enum import StrEnum
 
 from pydantic import BaseModel
-from sqlalchemy import Column, Text, UniqueConstraint
+from sqlalchemy import Column, Index, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 
@@ -269,6 +269,84 @@ class SupplyLink(SQLModel, table=True):
     poder_document_id: str | None = Field(default=None, max_length=32)
     created_at: datetime
     validated_at: datetime | None = None
+    reject_reason: str = Field(default="", max_length=24)  # a RejectReason when status is rechazado
+    disputed_at: datetime | None = None  # the holder said "yo no autoricé esto"
+
+
+# --- operator review ------------------------------------------------------------------------------
+
+
+class ReviewKind(StrEnum):
+    DNI = "dni"  # a photo of the front of a DNI: LEGIBLE / NO LEGIBLE
+    PODER = "poder"  # a power of attorney: VÁLIDO / RECHAZADO
+    LINK = "link"  # a link its holder disputed: MANTENER / RECHAZADO
+
+
+class ReviewStatus(StrEnum):
+    PENDING = "pendiente"
+    RESOLVED = "resuelto"
+
+
+class Decision(StrEnum):
+    LEGIBLE = "legible"
+    NOT_LEGIBLE = "no_legible"
+    VALID = "valido"
+    REJECTED = "rechazado"
+    KEEP = "mantener"
+
+
+class RejectReason(StrEnum):
+    NO_LEGIBLE = "NO_LEGIBLE"
+    NO_COINCIDE_TITULAR = "NO_COINCIDE_TITULAR"
+    PODER_INSUFICIENTE = "PODER_INSUFICIENTE"
+    PODER_VENCIDO = "PODER_VENCIDO"
+    DOC_INCOMPLETO = "DOC_INCOMPLETO"
+
+
+class ReviewItem(SQLModel, table=True):
+    """Something an operator must decide within 24 business hours: a document, or a disputed link."""
+
+    __tablename__ = "review_items"
+    # The queue's order (disputed first, then the oldest deadline), with and without a kind filter.
+    __table_args__ = (
+        Index("ix_review_queue", "status", text("priority DESC"), "deadline_at"),
+        Index("ix_review_kind_queue", "status", "kind", text("priority DESC"), "deadline_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=8)
+    user_id: int = Field(index=True)
+    document_id: str | None = Field(default=None, max_length=32, index=True)
+    link_id: int | None = Field(default=None, index=True)
+    supply_number: str = Field(default="", max_length=12, index=True)  # for the search box
+    doc_number: str = Field(default="", max_length=16, index=True)  # the customer's document, likewise
+    submitted_at: datetime
+    deadline_at: datetime
+    priority: int = 0  # 1 for a disputed link: it goes to the top of the queue
+    status: str = Field(default=ReviewStatus.PENDING, max_length=10)
+    reserved_by: int | None = None
+    reserved_until: datetime | None = None
+    decided_by: int | None = None
+    decided_at: datetime | None = Field(default=None, index=True)
+    decision: str = Field(default="", max_length=12)
+    reason: str = Field(default="", max_length=24)
+
+
+class AuditEntry(SQLModel, table=True):
+    """Who did what to which review item, and when (views included)."""
+
+    __tablename__ = "audit_log"
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(index=True)
+    operator_id: int = Field(index=True)
+    action: str = Field(max_length=20)  # ver | decidir | levantar_bloqueo
+    item_id: int | None = Field(default=None, index=True)
+    subject: str = Field(default="", max_length=80)
+    decision: str = Field(default="", max_length=12)
+    reason: str = Field(default="", max_length=300)
+    before: str = Field(default="", max_length=40)
+    after: str = Field(default="", max_length=40)
 
 
 class QuizChallenge(SQLModel, table=True):
@@ -286,6 +364,34 @@ class QuizChallenge(SQLModel, table=True):
     wrong_attempts: int = 0
     locked_until: datetime | None = None
     passed_at: datetime | None = None
+
+
+# --- operators ------------------------------------------------------------------------------------
+
+
+class OperatorRole(StrEnum):
+    OPERADOR = "operador"  # reviews documents and links
+    SUPERVISOR = "supervisor"  # everything an operador does, plus what DESIGN.md reserves for supervisors
+
+
+class Operator(SQLModel, table=True):
+    """A person of the distributor working the back office (`/operador`); never a row of `users`.
+
+    Created with `autogestion create-operator`; logs in with username and password (same policy, bcrypt
+    and lockout as customers) into an operator session (`AuthSession.kind == "operator"`, cookie `ag_op`).
+    """
+
+    __tablename__ = "operators"
+
+    id: int | None = Field(default=None, primary_key=True)
+    username: str = Field(max_length=32, unique=True)  # 3-32 of [a-z0-9._-] (operators.normalize_username)
+    full_name: str = Field(default="", max_length=120)
+    password_hash: str = Field(max_length=100)
+    role: str = Field(default=OperatorRole.OPERADOR, max_length=12)
+    active: bool = True
+    created_at: datetime
+    failed_logins: int = 0
+    locked_until: datetime | None = None
 
 
 # --- DTOs held in state vars ----------------------------------------------------------------------
@@ -329,6 +435,26 @@ class ViewerPublic(BaseModel):
     unread: int = 0
 
 
+class OperatorPublic(BaseModel):
+    """An operator as the back office shows it (no hash, no counters)."""
+
+    id: int = 0
+    username: str = ""
+    full_name: str = ""
+    role: str = ""  # OperatorRole.*
+    is_supervisor: bool = False
+
+    @classmethod
+    def from_operator(cls, operator: Operator) -> OperatorPublic:
+        return cls(
+            id=operator.id or 0,
+            username=operator.username,
+            full_name=operator.full_name,
+            role=operator.role,
+            is_supervisor=operator.role == OperatorRole.SUPERVISOR,
+        )
+
+
 class ProfilePublic(BaseModel):
     """Mi Perfil: own data, pending contact changes (masked) and the DNI photo's review state."""
 
@@ -340,6 +466,7 @@ class ProfilePublic(BaseModel):
     dni_on_file: bool = False
     pending_email: str = ""
     pending_phone: str = ""
+    dni_review_deadline: str = ""  # En análisis: "dd/mm/aaaa hh:mm" by which an operator reviews the photo
 
 
 class NotificationPublic(BaseModel):
@@ -380,6 +507,11 @@ class LinkPublic(BaseModel):
     link_status: str = ""  # LinkStatus.*
     link_status_label: str = ""  # Pendiente de validación | Validado | Rechazado
     linked_at: str = ""  # dd/mm/aaaa
+    reject_reason: str = ""  # a RejectReason when the link is rechazado
+    reject_reason_text: str = ""  # what the customer reads for it (review.REASON_TEXTS)
+    review_deadline: str = ""  # pending: "dd/mm/aaaa hh:mm" by which its documents are reviewed ("" if none queued)
+    dni_unreadable: bool = False  # pending, and its DNI photo was judged NO LEGIBLE: a new one goes in Mi Perfil
+    can_replace_poder: bool = False  # an apoderado's pending or rejected link: "Subir un poder nuevo"
 
 
 class QuizOptionPublic(BaseModel):
@@ -429,6 +561,10 @@ class SupplyDetailPublic(BaseModel):
     link_status_label: str = ""
     linked_at: str = ""
     procedures_enabled: bool = False  # Planes de Pago and other trámites: only once an operator validated the link
+    rejected: bool = False  # an operator rejected the link: the invoices stay closed, the page says how to fix it
+    reject_reason_text: str = ""
+    can_replace_poder: bool = False  # "Subir un poder nuevo" (an apoderado's rejected link)
+    review_deadline: str = ""  # pending: "dd/mm/aaaa hh:mm" by which its documents are reviewed
 
 
 class InvoicePublic(BaseModel):
@@ -491,3 +627,122 @@ class DocumentPublic(BaseModel):
     status: str = ""  # DocumentStatus.*
     status_label: str = ""  # DNI: En análisis | LEGIBLE | NO LEGIBLE; poder: En análisis | Válido | Rechazado
     uploaded_at: str = ""  # dd/mm/aaaa hh:mm:ss, Argentine time
+
+
+# --- operator review (DTOs) -----------------------------------------------------------------------
+
+
+class QueueRowPublic(BaseModel):
+    """One line of the operator's queue."""
+
+    id: int = 0
+    kind: str = ""
+    kind_label: str = ""
+    customer_name: str = ""
+    customer_document: str = ""
+    supply_number: str = ""
+    submitted_at: str = ""  # dd/mm/aaaa hh:mm, Argentine time
+    deadline_at: str = ""
+    time_left: str = ""  # "faltan 5 h hábiles" / "vencido hace 2 h hábiles"
+    urgency: str = ""  # en_plazo | proximo | vencido ("" once resolved)
+    disputed: bool = False
+    reserved_by: str = ""  # the operator holding it now, if any
+    status: str = ""
+    decision_label: str = ""
+    decided_by: str = ""
+
+
+class QueueCountersPublic(BaseModel):
+    pending: int = 0
+    overdue: int = 0
+    resolved_today: int = 0
+    median_resolution: str = ""
+
+
+class QueuePagePublic(BaseModel):
+    rows: list[QueueRowPublic] = []
+    counters: QueueCountersPublic = QueueCountersPublic()
+    page: int = 1
+    total_pages: int = 1
+    total_rows: int = 0
+
+
+class ReviewLinkPublic(BaseModel):
+    """A link an item concerns, with the supply holder's data to compare with the customer's."""
+
+    supply_number: str = ""
+    holder_name: str = ""
+    holder_document: str = ""
+    address: str = ""
+    is_holder: bool = False
+    link_status: str = ""
+    disputed: bool = False
+
+
+class ReviewItemPublic(BaseModel):
+    """An item opened by an operator."""
+
+    id: int = 0
+    kind: str = ""
+    kind_label: str = ""
+    status: str = ""
+    customer_name: str = ""
+    customer_document: str = ""
+    customer_email: str = ""
+    customer_phone: str = ""
+    document_id: str = ""  # the state signs an operator link for it; never a path
+    document_is_image: bool = False
+    document_uploaded_at: str = ""
+    links: list[ReviewLinkPublic] = []
+    submitted_at: str = ""
+    deadline_at: str = ""
+    time_left: str = ""
+    urgency: str = ""
+    disputed: bool = False
+    reserved_by: str = ""
+    reserved_by_me: bool = False
+    can_decide: bool = False
+    decisions: list[tuple[str, str]] = []  # (value, label)
+    reasons: list[tuple[str, str]] = []
+    decision_label: str = ""
+    reason_label: str = ""
+    decided_by: str = ""
+    decided_at: str = ""
+
+
+class AuditRowPublic(BaseModel):
+    at: str = ""
+    operator: str = ""
+    action: str = ""
+    item_id: int = 0
+    subject: str = ""
+    decision: str = ""
+    reason: str = ""
+    change: str = ""
+
+
+class AuditPagePublic(BaseModel):
+    rows: list[AuditRowPublic] = []
+    page: int = 1
+    total_pages: int = 1
+
+
+class TeamFigurePublic(BaseModel):
+    operator: str = ""
+    today: int = 0
+    week: int = 0
+    median: str = ""
+
+
+# --- "yo no autoricé esto" (DTO) ------------------------------------------------------------------
+
+
+class DisputePublic(BaseModel):
+    """What /suministros/desconocer/<token> shows the holder of a supply someone else linked."""
+
+    supply_number: str = ""
+    linker_masked: str = ""  # "Ju** Pe***": who linked it, partly hidden
+    linked_at: str = ""  # dd/mm/aaaa
+    received: bool = False  # the holder's notice is recorded (now or on an earlier visit)
+    already_received: bool = False  # it had been recorded before this visit
+    received_at: str = ""  # dd/mm/aaaa hh:mm of the notice, once recorded

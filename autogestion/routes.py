@@ -9,11 +9,19 @@ RECUPERAR = "/recuperar"
 SUMINISTROS = "/suministros"
 ASOCIAR = "/suministros/asociar"
 SUMINISTRO_DETALLE = "/suministros/[numero]"
+DESCONOCER = "/suministros/desconocer/[token]"  # "yo no autoricé esto", from the holder's e-mail (no login)
 PERFIL = "/perfil"
 TRAMITES = "/tramites"
 NOTIFICACIONES = "/notificaciones"
+OPERADOR = "/operador"
+OPERADOR_ITEM = "/operador/item/[id]"
+OPERADOR_AUDITORIA = "/operador/auditoria"
 DEV_BANDEJA = "/dev/bandeja"
 
 
 def suministro(numero: str) -> str:
     return f"/suministros/{numero}"
+
+
+def operador_item(item_id: int | str) -> str:
+    return f"/operador/item/{item_id}"

@@ -5,8 +5,10 @@ from __future__ import annotations
 import reflex as rx
 
 from autogestion import routes
+from autogestion.clock import local_today
 from autogestion.components.theme import ACCENT, BG, CARD, MUTED, PRIMARY, PRIMARY_DARK
 from autogestion.config import get_settings
+from autogestion.models import DniStatus
 from autogestion.state.session import SessionState
 
 BRAND = get_settings().brand  # AUTOGESTION_BRAND, the same name the e-mails sign with
@@ -41,8 +43,9 @@ def brand_mark() -> rx.Component:
 
 
 def footer() -> rx.Component:
+    """The manual's footer: "Energía San Juan S.A. | Portal de Autogestión | 2026"."""
     return rx.center(
-        rx.text(f"{BRAND} | Portal de Autogestión | Oficina online las 24hs", color=MUTED, font_size="0.8em"),
+        rx.text(f"{BRAND} | Portal de Autogestión | {local_today().year}", color=MUTED, font_size="0.8em"),
         padding="1.5em 1em",
     )
 
@@ -67,7 +70,7 @@ def user_menu() -> rx.Component:
             rx.button(
                 rx.icon("circle-user", size=18),
                 rx.text(
-                    SessionState.user_name,
+                    "Sesión " + SessionState.user_name,
                     max_width="12em",
                     overflow="hidden",
                     text_overflow="ellipsis",
@@ -124,11 +127,12 @@ def nav() -> rx.Component:
 
 def dni_banner() -> rx.Component:
     return rx.cond(
-        SessionState.dni_status == "en_analisis",
+        SessionState.dni_status == DniStatus.IN_REVIEW,
         rx.callout(
             "La foto de tu DNI está en análisis. Un operador la revisa dentro de las 24 horas hábiles.",
             icon="clock",
             color_scheme="amber",
+            high_contrast=True,
             width="100%",
         ),
     )
@@ -141,7 +145,21 @@ def app_layout(title: str, *children: rx.Component) -> rx.Component:
             rx.hstack(
                 brand_mark(),
                 rx.spacer(),
+                rx.link(
+                    "Home",
+                    href=routes.SUMINISTROS,
+                    color="white",
+                    font_weight="600",
+                    underline="none",
+                    padding="0 0.6em",
+                ),
                 user_menu(),
+                rx.text(
+                    SessionState.today,
+                    color="#cfe0f5",
+                    font_size="0.85em",
+                    display=rx.breakpoints(initial="none", sm="block"),
+                ),
                 align="center",
                 padding="0.6em 1em",
                 max_width="72em",

@@ -30,7 +30,13 @@ INVOICE_STATUS_COLORS = (
 def status_badge(status: rx.Var, label: rx.Var, colors: tuple) -> rx.Component:
     """A coloured badge: the label as text, the colour from the status code (never colour alone)."""
     return rx.badge(
-        label, color_scheme=rx.match(status, *colors), variant="soft", size="2", radius="full", white_space="nowrap"
+        label,
+        color_scheme=rx.match(status, *colors),
+        variant="soft",
+        high_contrast=True,  # amber and green text on their soft backgrounds fall short of WCAG AA otherwise
+        size="2",
+        radius="full",
+        white_space="nowrap",
     )
 
 

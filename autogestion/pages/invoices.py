@@ -16,7 +16,9 @@ from autogestion.components.tables import (
     data_table,
     status_badge,
 )
-from autogestion.components.theme import CARD, MUTED, PRIMARY, PRIMARY_DARK
+from autogestion.components.theme import CARD, ERROR, MUTED, PRIMARY, PRIMARY_DARK
+from autogestion.components.upload import IMAGES_OR_PDF, upload_box
+from autogestion.state.invoices import PODER_UPLOAD_ID
 from autogestion.state.invoices import InvoicesState as S
 
 HEADERS = [
@@ -83,13 +85,20 @@ def _header() -> rx.Component:
             width="100%",
         ),
         rx.cond(
-            ~d.procedures_enabled,
-            rx.callout(
-                "La asociación está pendiente de validación: ya podés consultar, imprimir y pagar tus facturas. "
-                "Los Planes de Pago y otros trámites se habilitan cuando un operador la valida, dentro de las "
-                "24 horas hábiles.",
-                icon="info",
+            ~d.procedures_enabled & ~d.rejected,
+            rx.callout.root(
+                rx.callout.icon(rx.icon("info")),
+                rx.callout.text(
+                    "La asociación está pendiente de validación: ya podés consultar, imprimir y pagar tus facturas. "
+                    "Los Planes de Pago y otros trámites se habilitan cuando un operador la valida, dentro de las "
+                    "24 horas hábiles.",
+                    rx.cond(
+                        d.review_deadline != "",
+                        rx.text.strong(" Lo revisamos antes del ", d.review_deadline, "."),
+                    ),
+                ),
                 color_scheme="amber",
+                high_contrast=True,
                 width="100%",
                 size="1",
             ),
@@ -213,6 +222,59 @@ def _chart() -> rx.Component:
     )
 
 
+def _rejected() -> rx.Component:
+    """The user's own link, rejected by an operator: why, and the way to fix it (its invoices stay closed)."""
+    d = S.detail
+    return rx.vstack(
+        rx.callout.root(
+            rx.callout.icon(rx.icon("circle-x")),
+            rx.callout.text(
+                rx.text.strong("Un operador rechazó la asociación de este suministro. Motivo: "),
+                d.reject_reason_text,
+                " Mientras tanto no podés ver sus facturas.",
+            ),
+            color_scheme="red",
+            high_contrast=True,
+            width="100%",
+            role="alert",
+        ),
+        rx.cond(
+            d.can_replace_poder,
+            rx.vstack(
+                rx.heading("Subí un poder nuevo", size="4", color=PRIMARY_DARK, as_="h2"),
+                rx.text(
+                    "Subí el poder que te otorgó el titular del suministro. Vas a poder consultar, imprimir y pagar "
+                    "tus facturas en cuanto lo recibamos, y un operador lo revisa dentro de las 24 horas hábiles.",
+                    color=MUTED,
+                    font_size="0.92em",
+                ),
+                upload_box(
+                    upload_id=PODER_UPLOAD_ID,
+                    button="Subir un poder nuevo",
+                    hint="PDF, JPEG o PNG, hasta 10 MB.",
+                    accept=IMAGES_OR_PDF,
+                    on_upload=S.upload_poder,
+                    on_rejected=S.poder_rejected,
+                ),
+                rx.cond(
+                    S.poder_error != "",
+                    rx.hstack(
+                        rx.icon("circle-x", color=ERROR, size=18, flex_shrink="0"),
+                        rx.text(S.poder_error, color=ERROR, font_size="0.9em", role="alert"),
+                        align="start",
+                        spacing="2",
+                    ),
+                ),
+                style=CARD,
+                spacing="3",
+                align="start",
+            ),
+        ),
+        spacing="4",
+        width="100%",
+    )
+
+
 def _not_found() -> rx.Component:
     return rx.vstack(
         rx.hstack(
@@ -247,7 +309,23 @@ def facturas() -> rx.Component:
             rx.cond(
                 S.not_found,
                 _not_found(),
-                rx.vstack(_header(), _invoices(), _chart(), spacing="5", width="100%"),
+                rx.vstack(
+                    rx.cond(
+                        S.poder_message != "",
+                        rx.callout(
+                            S.poder_message,
+                            icon="circle-check",
+                            color_scheme="green",
+                            high_contrast=True,
+                            width="100%",
+                            role="status",
+                        ),
+                    ),
+                    _header(),
+                    rx.cond(S.detail.rejected, _rejected(), rx.fragment(_invoices(), _chart())),
+                    spacing="5",
+                    width="100%",
+                ),
             ),
             rx.center(rx.spinner(size="3"), width="100%", padding="2em"),
         ),

@@ -46,7 +46,26 @@ def _dni_card() -> rx.Component:
             ),
         ),
         rx.hstack(
-            rx.text(rx.match(ProfileState.profile.dni_status, *DNI_LABELS.items(), ""), color=MUTED),
+            rx.vstack(
+                rx.text(rx.match(ProfileState.profile.dni_status, *DNI_LABELS.items(), ""), color=MUTED),
+                rx.cond(
+                    (ProfileState.profile.dni_status == DniStatus.IN_REVIEW)
+                    & (ProfileState.profile.dni_review_deadline != ""),
+                    rx.hstack(
+                        rx.icon("clock", size=15, color=MUTED, flex_shrink="0"),
+                        rx.text(
+                            "Lo revisamos antes del ",
+                            rx.text.strong(ProfileState.profile.dni_review_deadline),
+                            color=MUTED,
+                            font_size="0.9em",
+                        ),
+                        align="center",
+                        spacing="1",
+                    ),
+                ),
+                spacing="1",
+                align="start",
+            ),
             rx.cond(
                 ProfileState.profile.dni_on_file,
                 rx.button(

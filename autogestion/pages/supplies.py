@@ -15,8 +15,10 @@ from autogestion.components.tables import (
     data_table,
     status_badge,
 )
-from autogestion.components.theme import CARD, MUTED, PRIMARY, PRIMARY_DARK
-from autogestion.state.supplies import SuppliesState
+from autogestion.components.theme import CARD, ERROR, MUTED, PRIMARY, PRIMARY_DARK
+from autogestion.components.upload import IMAGES_OR_PDF, upload_box
+from autogestion.models import LinkStatus
+from autogestion.state.supplies import PODER_UPLOAD_ID, SuppliesState
 
 HEADERS = [
     "N°",
@@ -41,19 +43,115 @@ def _validation(row) -> rx.Component:
     return status_badge(row.link_status, row.link_status_label, LINK_STATUS_COLORS)
 
 
+def _deadline(row, **props) -> rx.Component:
+    """ "Lo revisamos antes del dd/mm/aaaa hh:mm" under a pending link."""
+    return rx.cond(
+        (row.link_status == LinkStatus.PENDING) & (row.review_deadline != ""),
+        rx.hstack(
+            rx.icon("clock", size=14, color=MUTED, flex_shrink="0", margin_top="0.15em"),
+            rx.text("Lo revisamos antes del ", row.review_deadline, color=MUTED, font_size="0.8em"),
+            align="start",
+            spacing="1",
+            **props,
+        ),
+    )
+
+
+def _poder_button(row, **props) -> rx.Component:
+    return rx.button(
+        rx.icon("upload", size=16),
+        "Subir un poder nuevo",
+        size="2",
+        high_contrast=True,
+        on_click=SuppliesState.choose_poder(row.number),
+        aria_label="Subir un poder nuevo para el suministro " + row.number,
+        **props,
+    )
+
+
+def _rejection(row) -> rx.Component:
+    """A rejected link: why, and the way to fix it."""
+    return rx.callout.root(
+        rx.callout.icon(rx.icon("circle-x")),
+        rx.vstack(
+            rx.text(
+                rx.text.strong("Suministro N° ", row.number, ": Rechazado. "),
+                rx.text.strong("Motivo: "),
+                row.reject_reason_text,
+            ),
+            rx.cond(
+                row.can_replace_poder,
+                rx.vstack(
+                    rx.text("Subí un poder nuevo firmado por el titular y lo revisamos otra vez.", font_size="0.9em"),
+                    _poder_button(row, width=rx.breakpoints(initial="100%", xs="auto")),
+                    spacing="2",
+                    width="100%",
+                    align=rx.breakpoints(initial="stretch", xs="start"),
+                ),
+            ),
+            spacing="2",
+            width="100%",
+        ),
+        color_scheme="red",
+        high_contrast=True,
+        width="100%",
+        role="alert",
+    )
+
+
+def _unreadable_dni(row) -> rx.Component:
+    """A pending link whose DNI photo an operator judged NO LEGIBLE."""
+    return rx.callout.root(
+        rx.callout.icon(rx.icon("triangle-alert")),
+        rx.vstack(
+            rx.text(
+                rx.text.strong("Suministro N° ", row.number, ": "),
+                "la foto de tu DNI es NO LEGIBLE. ",
+                rx.link(
+                    "Cargá una foto nueva del frente de tu DNI en Mi Perfil", href=routes.PERFIL, underline="always"
+                ),
+                ".",
+            ),
+            spacing="2",
+            width="100%",
+        ),
+        color_scheme="amber",
+        high_contrast=True,
+        width="100%",
+    )
+
+
+def _notice(row) -> rx.Component:
+    return rx.cond(
+        row.link_status == LinkStatus.REJECTED,
+        _rejection(row),
+        rx.cond(row.dni_unreadable, _unreadable_dni(row)),
+    )
+
+
 def _row(row) -> rx.Component:
     cell = {"white_space": "nowrap", "vertical_align": "middle"}
-    return rx.table.row(
-        rx.table.cell(row.position, color=MUTED, **cell),
-        rx.table.row_header_cell(_supply_link(row), **cell),
-        rx.table.cell(row.status, **cell),
-        rx.table.cell(row.tariff_group, **cell),
-        rx.table.cell(row.holder_name, vertical_align="middle", min_width="10em"),
-        rx.table.cell(row.holder_document, **cell),
-        rx.table.cell(row.collection_status, **cell),
-        rx.table.cell(row.poder, **cell),
-        rx.table.cell(_validation(row), **cell),
-        _hover={"background": "#f6f9fd"},
+    return rx.fragment(
+        rx.table.row(
+            rx.table.cell(row.position, color=MUTED, **cell),
+            rx.table.row_header_cell(_supply_link(row), **cell),
+            rx.table.cell(row.status, **cell),
+            rx.table.cell(row.tariff_group, **cell),
+            rx.table.cell(row.holder_name, vertical_align="middle", min_width="10em"),
+            rx.table.cell(row.holder_document, **cell),
+            rx.table.cell(row.collection_status, **cell),
+            rx.table.cell(row.poder, **cell),
+            rx.table.cell(
+                rx.vstack(_validation(row), _deadline(row, max_width="11em"), spacing="1", align="start"),
+                vertical_align="middle",
+            ),
+            _hover={"background": "#f6f9fd"},
+        ),
+        # What a rejected link or an unreadable DNI photo needs, across the whole table under its row.
+        rx.cond(
+            (row.link_status == LinkStatus.REJECTED) | row.dni_unreadable,
+            rx.table.row(rx.table.cell(_notice(row), col_span=len(HEADERS), padding_top="0")),
+        ),
     )
 
 
@@ -75,6 +173,8 @@ def _card(row) -> rx.Component:
         card_row("Estado", row.status),
         card_row("Estado cobranza", row.collection_status),
         card_row("Poder", row.poder),
+        _deadline(row),
+        _notice(row),
         rx.link(
             rx.button(rx.icon("file-text", size=16), "Ver facturas", variant="soft", width="100%"),
             href=routes.suministro(row.number),
@@ -119,12 +219,68 @@ def _list() -> rx.Component:
     )
 
 
+def _poder_dialog() -> rx.Component:
+    return rx.dialog.root(
+        rx.dialog.content(
+            rx.dialog.title("Subir un poder nuevo"),
+            rx.dialog.description("Suministro N° ", SuppliesState.poder_number, color=MUTED),
+            rx.vstack(
+                rx.cond(
+                    SuppliesState.poder_reason != "",
+                    rx.text(rx.text.strong("Motivo del rechazo: "), SuppliesState.poder_reason, font_size="0.9em"),
+                ),
+                rx.text(
+                    "Subí el poder que te otorgó el titular del suministro. Un operador lo revisa dentro de las 24 "
+                    "horas hábiles.",
+                    color=MUTED,
+                    font_size="0.9em",
+                ),
+                upload_box(
+                    upload_id=PODER_UPLOAD_ID,
+                    button="Elegir archivo del poder",
+                    hint="PDF, JPEG o PNG, hasta 10 MB.",
+                    accept=IMAGES_OR_PDF,
+                    on_upload=SuppliesState.upload_poder,
+                    on_rejected=SuppliesState.poder_rejected,
+                ),
+                rx.cond(
+                    SuppliesState.poder_error != "",
+                    rx.hstack(
+                        rx.icon("circle-x", color=ERROR, size=18, flex_shrink="0"),
+                        rx.text(SuppliesState.poder_error, color=ERROR, font_size="0.9em", role="alert"),
+                        align="start",
+                        spacing="2",
+                    ),
+                ),
+                rx.flex(
+                    rx.dialog.close(rx.button("Cancelar", variant="soft", color_scheme="gray")),
+                    justify="end",
+                    width="100%",
+                ),
+                spacing="3",
+                margin_top="1em",
+                width="100%",
+            ),
+            max_width="32em",
+        ),
+        open=SuppliesState.poder_open,
+        on_open_change=SuppliesState.poder_dialog_changed,
+    )
+
+
 def suministros() -> rx.Component:
     return app_layout(
         "Mis Suministros",
         rx.cond(
             SuppliesState.message != "",
-            rx.callout(SuppliesState.message, icon="circle-check", color_scheme="green", width="100%", role="status"),
+            rx.callout(
+                SuppliesState.message,
+                icon="circle-check",
+                color_scheme="green",
+                high_contrast=True,
+                width="100%",
+                role="status",
+            ),
         ),
         rx.hstack(
             rx.text("Detalle (", SuppliesState.count, ")", font_weight="600", color=PRIMARY_DARK, font_size="1.05em"),
@@ -144,4 +300,5 @@ def suministros() -> rx.Component:
             rx.cond(SuppliesState.count > 0, _list(), _empty()),
             rx.center(rx.spinner(size="3"), width="100%", padding="2em"),
         ),
+        _poder_dialog(),
     )

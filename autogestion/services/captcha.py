@@ -26,7 +26,7 @@ TOO_MANY = "Demasiados intentos desde tu conexión. Esperá unos minutos y volv�
 # Per client IP, over IP_WINDOW: tries of each captcha form, and pictures drawn. Generous, because many
 # customers share one address behind a mobile carrier's NAT; the per-account lock is the tight limit.
 IP_WINDOW = timedelta(minutes=10)
-IP_LIMITS = {"login": 100, "registro": 50, "recuperar": 50}
+IP_LIMITS = {"login": 100, "registro": 50, "recuperar": 50, "operador": 50}
 DRAWS_PER_IP = 300
 
 

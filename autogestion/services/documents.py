@@ -27,13 +27,14 @@ from autogestion.models import (
     SupplyLink,
     User,
 )
-from autogestion.services import throttle
+from autogestion.services import review, throttle
 from autogestion.services.errors import AuthError, NotFound, ValidationError
 
 # A bounded number of stored files per user (successful uploads per day), so nobody fills the disk.
 MAX_UPLOADS_PER_DAY = 10
 UPLOAD_WINDOW = timedelta(hours=24)
-LINK_KINDS = ("doc", "invoice")
+# "doc" and "invoice" are signed for a customer (user id), "opdoc" for an operator (operator id).
+LINK_KINDS = ("doc", "invoice", "opdoc")
 DEFAULT_LINK_TTL_S = 300
 _DOCUMENT_ID = re.compile(r"[0-9a-f]{32}")
 _LINK_OBJECT_ID = re.compile(r"[0-9A-Za-z_-]{1,64}")
@@ -276,6 +277,33 @@ async def open_document_for_user(
     return path, row.content_type, _download_name(row)
 
 
+async def open_document_for_operator(
+    *, session, document_id: object, storage_dir: Path | None = None
+) -> tuple[Path, str, str]:
+    """Where any customer's document is, for an operator reviewing it (the route has checked the operator).
+
+    Args:
+        session: An open session.
+        document_id: The document id as received.
+        storage_dir: The documents folder; defaults to settings.documents_dir.
+
+    Returns:
+        (path, content type, download name), served like open_document_for_user's.
+
+    Raises:
+        NotFound: No such document, or the file is missing.
+    """
+    if not isinstance(document_id, str) or not _DOCUMENT_ID.fullmatch(document_id):
+        raise NotFound("Documento no encontrado.")
+    row = await session.get(Document, document_id)
+    if row is None or not storage.STORAGE_NAME.fullmatch(row.storage_name):
+        raise NotFound("Documento no encontrado.")
+    path = _storage_dir(storage_dir) / row.storage_name
+    if not path.is_file():
+        raise NotFound("Documento no encontrado.")
+    return path, row.content_type, _download_name(row)
+
+
 def _download_name(row: Document) -> str:
     ext = row.storage_name.rsplit(".", 1)[-1]
     stem = row.original_name.rsplit(".", 1)[0] if "." in row.original_name else row.original_name
@@ -340,9 +368,10 @@ def sign_link(
     """A URL-safe token letting user_id fetch one document or invoice PDF for ttl_s seconds.
 
     Args:
-        kind: "doc" or "invoice".
+        kind: "doc" or "invoice" (for a customer), "opdoc" (a document, for an operator).
         object_id: The document or invoice id.
-        user_id: Who may use it (the route must also check the logged-in user is this one).
+        user_id: Who may use it, a user id or for "opdoc" an operator id (the route must also check the
+            live session of that kind is this one).
         ttl_s: Lifetime in seconds.
         now: POSIX time (tests).
 
@@ -391,7 +420,7 @@ def verify_link(token: object, *, now: float | None = None) -> tuple[str, str, i
     return kind, object_id, user
 
 
-async def set_profile_dni(*, session, user_id: int, document_id: object) -> DocumentPublic:
+async def set_profile_dni(*, session, user_id: int, document_id: object, now: datetime | None = None) -> DocumentPublic:
     """Make a DNI photo of the user's the one on file, back to "en análisis" for an operator.
 
     The user has one DNI photo: the newest. So the photo it replaces is replaced too in every link still
@@ -414,8 +443,10 @@ async def set_profile_dni(*, session, user_id: int, document_id: object) -> Docu
     user = await session.get(User, user_id)
     if user is None:
         raise NotFound("No encontramos la cuenta.")
+    now = now or utcnow()
     previous = user.dni_document_id
     if previous and previous != row.id:
+        await review.withdraw_document(session=session, document_id=previous)
         await session.exec(
             update(SupplyLink)
             .where(
@@ -429,6 +460,7 @@ async def set_profile_dni(*, session, user_id: int, document_id: object) -> Docu
     user.dni_document_id = row.id
     user.dni_status = DniStatus.IN_REVIEW
     session.add(user)
+    await review.enqueue_document(session=session, document=row, now=now)
     return to_public(row)
 
 
@@ -462,4 +494,4 @@ async def upload_profile_dni(
         storage_dir=storage_dir,
         now=now,
     )
-    return await set_profile_dni(session=session, user_id=user_id, document_id=stored.id)
+    return await set_profile_dni(session=session, user_id=user_id, document_id=stored.id, now=now)

@@ -28,7 +28,15 @@ from autogestion.models import (
 )
 from autogestion.services.errors import NotFound, ValidationError
 from autogestion.services.formatting import format_date, format_money, format_period
-from autogestion.services.supplies import LINK_STATUS_LABELS, SUPPLY_NOT_FOUND, SUPPLY_NUMBER, holder_document
+from autogestion.services.supplies import (
+    LINK_STATUS_LABELS,
+    SUPPLY_NOT_FOUND,
+    SUPPLY_NUMBER,
+    can_replace_poder,
+    holder_document,
+    reject_reason_text,
+    review_deadlines,
+)
 
 _INVOICE_ID = re.compile(r"[0-9a-f]{32}")
 INVOICE_NOT_FOUND = "Factura no encontrada."
@@ -82,7 +90,25 @@ async def _linked_supply(session, user_id: int, supply_number: object) -> tuple[
     return row[0], row[1]
 
 
+async def _rejected_link(session, user_id: int, supply_number: object) -> tuple[Supply, SupplyLink] | None:
+    if not isinstance(supply_number, str) or not SUPPLY_NUMBER.fullmatch(supply_number):
+        return None
+    row = (
+        await session.exec(
+            select(Supply, SupplyLink)
+            .join(SupplyLink, SupplyLink.supply_number == Supply.number)
+            .where(
+                Supply.number == supply_number,
+                SupplyLink.user_id == user_id,
+                SupplyLink.status == LinkStatus.REJECTED,
+            )
+        )
+    ).first()
+    return (row[0], row[1]) if row is not None else None
+
+
 def _detail(supply: Supply, link: SupplyLink) -> SupplyDetailPublic:
+    rejected = link.status == LinkStatus.REJECTED
     return SupplyDetailPublic(
         number=supply.number,
         status=supply.status,
@@ -97,6 +123,9 @@ def _detail(supply: Supply, link: SupplyLink) -> SupplyDetailPublic:
         link_status_label=LINK_STATUS_LABELS.get(link.status, link.status),
         linked_at=format_date(to_local(link.created_at).date()),
         procedures_enabled=link.status == LinkStatus.VALIDATED,
+        rejected=rejected,
+        reject_reason_text=reject_reason_text(link) if rejected else "",
+        can_replace_poder=can_replace_poder(link),
     )
 
 
@@ -132,7 +161,10 @@ async def get_supply_detail(*, session, user_id: int, supply_number: object) -> 
         NotFound: "Suministro no encontrado." for anything not linked to this user (or rejected).
     """
     supply, link = await _linked_supply(session, user_id, supply_number)
-    return _detail(supply, link)
+    detail = _detail(supply, link)
+    deadlines = await review_deadlines(session=session, user_id=user_id, links=[link])
+    detail.review_deadline = deadlines.get(link.id, "")
+    return detail
 
 
 async def list_invoices(
@@ -233,12 +265,20 @@ async def supply_page(
         today: The date "vencida" is judged against; defaults to today in Argentina.
 
     Returns:
-        The page's data.
+        The page's data. For the user's own rejected link only the header (detail.rejected, the reason,
+        whether a new poder can fix it): no invoices and no consumption.
 
     Raises:
-        NotFound: "Suministro no encontrado." for anything not linked to this user (or rejected).
+        NotFound: "Suministro no encontrado." for anything not linked to this user.
     """
-    detail = await get_supply_detail(session=session, user_id=user_id, supply_number=supply_number)
+    try:
+        detail = await get_supply_detail(session=session, user_id=user_id, supply_number=supply_number)
+    except NotFound:
+        rejected = await _rejected_link(session, user_id, supply_number)
+        if rejected is None:
+            raise
+        # The user's own link, rejected: the page says why and how to fix it; its invoices stay closed.
+        return SupplyPagePublic(detail=_detail(*rejected))
     invoices = await list_invoices(
         session=session, user_id=user_id, supply_number=detail.number, page=1, page_size=page_size, today=today
     )

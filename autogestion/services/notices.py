@@ -154,15 +154,17 @@ def supply_linked(*, name: str, when: datetime, number: str) -> Email:
     )
 
 
-def supply_linked_by_other(*, name: str, when: datetime, number: str, linker_masked: str) -> Email:
-    """To the holder, when someone else linked their supply as apoderado."""
+def supply_linked_by_other(*, name: str, when: datetime, number: str, linker_masked: str, dispute_url: str) -> Email:
+    """To the holder, when someone else linked their supply as apoderado; dispute_url is "yo no autoricé esto"."""
     return _email(
         f"Su Suministro N° {number} fue asociado a otra cuenta",
         name,
         f"El día {format_local(when)} el usuario registrado {linker_masked} asoció el Suministro {number}, del que "
         "Ud. es titular, a su cuenta como apoderado, presentando un poder. Nuestros operadores revisarán el poder "
         "antes de habilitarlo para realizar trámites comerciales sobre el suministro.",
-        "Si Ud. no otorgó ese poder, comuníquese con nuestra oficina comercial.",
+        f"Si Ud. no otorgó ese poder, avísenos desde este enlace (válido por 30 días) y lo revisaremos con "
+        f"prioridad:\n{dispute_url}",
+        "También puede comunicarse con nuestra oficina comercial.",
     )
 
 
@@ -176,4 +178,74 @@ def supply_link_attempts(*, name: str, when: datetime, number: str, days: int) -
         f"Por seguridad bloqueamos la asociación de ese suministro durante {days} días. Si fue Ud., podrá "
         "intentarlo de nuevo después; si no, no hace falta que haga nada. Ante cualquier duda, comuníquese con "
         "nuestra oficina comercial.",
+    )
+
+
+# --- operator review ------------------------------------------------------------------------------
+
+
+def link_validated(*, name: str, when: datetime, number: str) -> Email:
+    """The manual's "habilitación": the link was validated, Planes de Pago are open."""
+    return _email(
+        f"Suministro N° {number}: ya podés suscribir Planes de Pago",
+        name,
+        f"El día {format_local(when)} nuestros operadores validaron la asociación del Suministro {number} a su "
+        "cuenta. Ya está habilitado para suscribir Planes de Pago y realizar otros trámites comerciales de manera "
+        "on-line en nuestro Portal de Autogestión.",
+    )
+
+
+def link_validated_sms(*, number: str) -> str:
+    return (
+        f"{_brand()}: validamos la asociación del suministro {number}. Ya podés suscribir Planes de Pago en el portal."
+    )
+
+
+def link_rejected(*, name: str, when: datetime, number: str, reason: str) -> Email:
+    return _email(
+        f"Suministro N° {number}: no pudimos validar la asociación",
+        name,
+        f"El día {format_local(when)} nuestros operadores revisaron la asociación del Suministro {number} a su "
+        f"cuenta y no pudieron validarla. Motivo: {reason}",
+        "Desde «Mis Suministros» en el Portal de Autogestión puede subir un poder nuevo para que lo revisemos otra vez.",
+    )
+
+
+def link_rejected_sms(*, number: str) -> str:
+    return f"{_brand()}: no pudimos validar la asociación del suministro {number}. Mirá el motivo en Mis Suministros."
+
+
+def dni_legible(*, name: str) -> Email:
+    return _email(
+        "Validamos la foto de tu DNI",
+        name,
+        "Nuestros operadores analizaron la foto del frente de su DNI y la encontraron LEGIBLE.",
+    )
+
+
+def dni_legible_sms() -> str:
+    return f"{_brand()}: validamos la foto de tu DNI (LEGIBLE)."
+
+
+def dni_not_legible(*, name: str, reason: str) -> Email:
+    return _email(
+        "La foto de tu DNI no es legible",
+        name,
+        f"Nuestros operadores analizaron la foto del frente de su DNI y la encontraron NO LEGIBLE. {reason}",
+        "Al ingresar al Portal de Autogestión le pediremos, en «Mi Perfil», una foto nueva y LEGIBLE del FRENTE de "
+        "su DNI.",
+    )
+
+
+def dni_not_legible_sms() -> str:
+    return f"{_brand()}: la foto de tu DNI no es legible. Ingresá al portal y cargá una nueva desde Mi Perfil."
+
+
+def dispute_received(*, name: str, when: datetime, number: str) -> Email:
+    """To the holder who said they did not authorise a link of their supply."""
+    return _email(
+        f"Recibimos su aviso sobre el Suministro N° {number}",
+        name,
+        f"El día {format_local(when)} recibimos su aviso de que no autorizó la asociación del Suministro {number} a "
+        "otra cuenta. Nuestros operadores la revisarán con prioridad y le informaremos lo que resuelvan.",
     )

@@ -38,7 +38,7 @@ CLAIM_DURATION = timedelta(minutes=2)
 SEND_TIMEOUT_SECONDS = 60.0
 MAX_ERROR_CHARS = 500
 
-_CODE = re.compile(r"(?<![0-9])[0-9]{6}(?![0-9])")
+_CODE = re.compile(r"(?<![0-9A-Za-z_-])[0-9]{6}(?![0-9A-Za-z_-])")  # not inside a token or a longer number
 REDACTED = "••••••"
 _E164 = re.compile(r"^\+[1-9][0-9]{7,14}$")
 _URL_CREDENTIALS = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/@\s]+@")

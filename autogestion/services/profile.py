@@ -12,7 +12,7 @@ from datetime import datetime
 from sqlalchemy.exc import IntegrityError
 
 from autogestion.models import Channel, CodePurpose, DniStatus, ProfilePublic, UserPublic
-from autogestion.services import accounts, codes, notices, passwords, sessions
+from autogestion.services import accounts, codes, notices, passwords, review, sessions
 from autogestion.services.errors import DomainError, RefusedAttempt, ValidationError
 from autogestion.services.formatting import document_label, format_mobile, mask_email, mask_phone
 from autogestion.services.outbox import enqueue_email, enqueue_sms
@@ -29,6 +29,12 @@ async def overview(*, session, user_id: int, now: datetime) -> ProfilePublic:
     phone = await codes.live_destination(
         session=session, user_id=user_id, purpose=CodePurpose.CHANGE_PHONE, channel=Channel.SMS, now=now
     )
+    in_review = user.dni_status == DniStatus.IN_REVIEW
+    deadline = (
+        await review.review_deadline(session=session, user_id=user_id, document_id=user.dni_document_id)
+        if in_review
+        else ""
+    )
     return ProfilePublic(
         full_name=accounts.full_name(user),
         document=document_label(user.doc_type, user.doc_number),
@@ -38,6 +44,7 @@ async def overview(*, session, user_id: int, now: datetime) -> ProfilePublic:
         dni_on_file=bool(user.dni_document_id) and user.dni_status != DniStatus.NONE,
         pending_email=mask_email(email) if email else "",
         pending_phone=mask_phone(phone) if phone else "",
+        dni_review_deadline=deadline,
     )
 
 

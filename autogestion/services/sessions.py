@@ -19,7 +19,16 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, update
 from sqlmodel import select
 
-from autogestion.models import AuthSession, LoginClaim, OutboxMessage, SessionKind, User, ViewerPublic
+from autogestion.models import (
+    AuthSession,
+    LoginClaim,
+    Operator,
+    OperatorPublic,
+    OutboxMessage,
+    SessionKind,
+    User,
+    ViewerPublic,
+)
 
 IDLE_TIMEOUT = timedelta(minutes=30)
 ABSOLUTE_TIMEOUT = timedelta(hours=12)
@@ -112,6 +121,26 @@ async def resolve_viewer(*, session, token: object, now: datetime) -> ViewerPubl
         full_name=f"{user.first_names} {user.last_names}".strip() or user.doc_number,
         unread=int(unread_count or 0),
     )
+
+
+async def resolve_operator_viewer(*, session, token: object, now: datetime) -> OperatorPublic | None:
+    """The active operator behind an operator-session token (one query), with the same idle and absolute
+    timeouts as customers; None for a customer session, an unknown or inactive operator."""
+    if not _plausible(token):
+        return None
+    row = (
+        await session.exec(
+            select(AuthSession, Operator)
+            .join(Operator, Operator.id == AuthSession.user_id)
+            .where(AuthSession.token_hash == token_hash(token), AuthSession.kind == SessionKind.OPERATOR)  # type: ignore[arg-type]
+        )
+    ).first()
+    if row is None:
+        return None
+    auth, operator = row
+    if not _still_live(auth, kind=SessionKind.OPERATOR, now=now) or not operator.active:
+        return None
+    return OperatorPublic.from_operator(operator)
 
 
 async def revoke_session(*, session, token: object, now: datetime) -> None:

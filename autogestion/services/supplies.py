@@ -5,27 +5,32 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
 
 from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
 from autogestion.client import security_event
-from autogestion.clock import to_local, utcnow
+from autogestion.clock import format_local, to_local, utcnow
 from autogestion.db import dialect_insert
 from autogestion.models import (
     DOCUMENT_TYPES,
+    DniStatus,
     Document,
     DocumentKind,
+    DocumentStatus,
     LinkPublic,
     LinkStatus,
     RateEvent,
+    ReviewItem,
+    ReviewStatus,
     Supply,
     SupplyLink,
     User,
     UserStatus,
 )
-from autogestion.services import documents, notices
+from autogestion.services import disputes, documents, notices, review
 from autogestion.services.errors import AuthError, DomainError, NotFound, RateLimited, RefusedAttempt, ValidationError
 from autogestion.services.formatting import format_date, mask_document
 from autogestion.services.outbox import enqueue_email
@@ -41,6 +46,9 @@ NEED_NUMBER = "Primero ingresá y verificá el N° de suministro."
 NEED_QUIZ = "Primero elegí el importe y vencimiento de tu última o penúltima factura."
 NEED_PODER = "Como no sos el titular del suministro, subí el poder que te otorgó el titular."
 MISSING_PODER = "Subí el poder que te otorgó el titular."
+HOLDER_NEEDS_NO_PODER = "Sos el titular de este suministro: su asociación no necesita un poder."
+ALREADY_VALIDATED = "Esta asociación ya está validada: no hace falta un poder nuevo."
+REJECTED_NO_REASON = "Un operador no pudo validar la asociación."
 
 # Enumeration guard for the "checked as typed" field: distinct unknown numbers per user per hour.
 MAX_UNKNOWN_NUMBERS = 10
@@ -154,24 +162,63 @@ async def _own_link(session, user_id: int, number: str) -> SupplyLink | None:
 # --- Mis Suministros ------------------------------------------------------------------------------
 
 
-async def list_links(*, session, user_id: int) -> list[LinkPublic]:
-    """The user's linked supplies, in the order they were linked (one query, only this user's links).
+async def review_deadlines(*, session, user_id: int, links: list[SupplyLink]) -> dict[int, str]:
+    """For each pending link: "dd/mm/aaaa hh:mm" by which its DNI photo and poder are reviewed (the later
+    deadline of their open review items), in one query; links with nothing in the queue are left out."""
+    pending = [link for link in links if link.status == LinkStatus.PENDING]
+    document_ids = {d for link in pending for d in (link.dni_document_id, link.poder_document_id) if d}
+    if not document_ids:
+        return {}
+    due = dict(
+        (
+            await session.exec(
+                select(ReviewItem.document_id, func.max(ReviewItem.deadline_at))
+                .where(
+                    ReviewItem.document_id.in_(document_ids),
+                    ReviewItem.user_id == user_id,
+                    ReviewItem.status == ReviewStatus.PENDING,
+                )
+                .group_by(ReviewItem.document_id)
+            )
+        ).all()
+    )
+    deadlines = {}
+    for link in pending:
+        moments = [due[d] for d in (link.dni_document_id, link.poder_document_id) if d in due]
+        if moments:
+            deadlines[link.id] = format_local(max(moments))[:16]
+    return deadlines
 
-    Args:
-        session: An open session.
-        user_id: The logged-in user.
 
-    Returns:
-        Rows for the Mis Suministros table ("Detalle (N)" is len()).
-    """
-    result = await session.exec(
+async def _rows(session, user_id: int, number: str | None = None) -> list[LinkPublic]:
+    query = (
         select(SupplyLink, Supply)
         .join(Supply, Supply.number == SupplyLink.supply_number)
         .where(SupplyLink.user_id == user_id)
         .order_by(SupplyLink.created_at, SupplyLink.id)
     )
+    pairs = list((await session.exec(query)).all())
+    links = [link for link, _ in pairs]
+    deadlines = await review_deadlines(session=session, user_id=user_id, links=links)
+    dni_ids = {link.dni_document_id for link in links if link.status == LinkStatus.PENDING and link.dni_document_id}
+    unreadable = set()
+    if dni_ids:
+        unreadable = set(
+            (
+                await session.exec(
+                    select(Document.id).where(
+                        Document.id.in_(dni_ids),
+                        Document.user_id == user_id,
+                        Document.status == DocumentStatus.REJECTED,
+                    )
+                )
+            ).all()
+        )
     rows = []
-    for position, (link, supply) in enumerate(result.all(), start=1):
+    for position, (link, supply) in enumerate(pairs, start=1):
+        if number is not None and supply.number != number:
+            continue
+        rejected = link.status == LinkStatus.REJECTED
         rows.append(
             LinkPublic(
                 position=position,
@@ -188,9 +235,109 @@ async def list_links(*, session, user_id: int) -> list[LinkPublic]:
                 link_status=link.status,
                 link_status_label=LINK_STATUS_LABELS.get(link.status, link.status),
                 linked_at=format_date(to_local(link.created_at).date()),
+                reject_reason=link.reject_reason if rejected else "",
+                reject_reason_text=reject_reason_text(link) if rejected else "",
+                review_deadline=deadlines.get(link.id, ""),
+                dni_unreadable=link.status == LinkStatus.PENDING and link.dni_document_id in unreadable,
+                can_replace_poder=can_replace_poder(link),
             )
         )
     return rows
+
+
+def reject_reason_text(link: SupplyLink) -> str:
+    """What the customer reads about why their link was rejected."""
+    return review.REASON_TEXTS.get(link.reject_reason, "") or REJECTED_NO_REASON
+
+
+def can_replace_poder(link: SupplyLink) -> bool:
+    """ "Subir un poder nuevo": an apoderado's link an operator has not validated (rejected, or still pending)."""
+    return not link.is_holder and link.status in (LinkStatus.PENDING, LinkStatus.REJECTED)
+
+
+async def list_links(*, session, user_id: int) -> list[LinkPublic]:
+    """The user's linked supplies, in the order they were linked (only this user's links).
+
+    A rejected link stays listed with the reason's text; a pending one says by when its documents are
+    reviewed, and whether its DNI photo was judged NO LEGIBLE.
+
+    Args:
+        session: An open session.
+        user_id: The logged-in user.
+
+    Returns:
+        Rows for the Mis Suministros table ("Detalle (N)" is len()).
+    """
+    return await _rows(session, user_id)
+
+
+async def replace_link_poder(
+    *,
+    session,
+    user_id: int,
+    supply_number: object,
+    data: bytes,
+    filename: str,
+    now: datetime,
+    storage_dir: Path | None = None,
+) -> LinkPublic:
+    """ "Subir un poder nuevo": a new poder for the user's rejected (or still pending) link as apoderado.
+
+    The poder is checked and stored like any upload, the link points at it and goes back to "pendiente"
+    with no reason, and the poder enters the operators' queue (a poder it replaces before anyone decided it
+    leaves the queue). A link whose DNI photo was replaced on the profile meanwhile carries the profile's.
+
+    Args:
+        session: An open session; the caller commits.
+        user_id: The logged-in user.
+        supply_number: The linked supply (from the page; checked against the user's own links).
+        data: The uploaded bytes.
+        filename: The client's file name (display only).
+        now: Aware UTC time.
+        storage_dir: The private documents folder; defaults to settings.documents_dir (tests).
+
+    Returns:
+        The link's Mis Suministros row, pending again.
+
+    Raises:
+        ValidationError: A malformed number, or the file was refused.
+        NotFound: The user has no link to that supply ("Suministro no encontrado.").
+        DomainError: The link needs no poder (the user is the holder) or is already validated.
+        RateLimited: Too many uploads today.
+    """
+    number = normalize_supply_number(supply_number)
+    user = await get_active_user(session=session, user_id=user_id)
+    link = await _own_link(session, user_id, number)
+    if link is None:
+        raise NotFound(SUPPLY_NOT_FOUND, field="supply_number")
+    if link.is_holder:
+        raise DomainError(HOLDER_NEEDS_NO_PODER, field=DocumentKind.PODER)
+    if not can_replace_poder(link):
+        raise DomainError(ALREADY_VALIDATED, field=DocumentKind.PODER)
+    stored = await documents.store_upload(
+        session=session,
+        user_id=user_id,
+        kind=DocumentKind.PODER,
+        data=data,
+        filename=filename,
+        storage_dir=storage_dir,
+        now=now,
+    )
+    if link.poder_document_id and link.poder_document_id != stored.id:
+        await review.withdraw_document(session=session, document_id=link.poder_document_id)
+    if user.dni_document_id and user.dni_status != DniStatus.NONE:
+        link.dni_document_id = user.dni_document_id
+    link.poder_document_id = stored.id
+    link.status, link.reject_reason, link.validated_at = LinkStatus.PENDING, "", None
+    session.add(link)
+    for document_id in (stored.id, link.dni_document_id):
+        document = await session.get(Document, document_id) if document_id else None
+        if document is not None:
+            await review.enqueue_document(session=session, document=document, supply_number=number, now=now)
+    await session.flush()
+    security_event("link_poder_replaced", user_id=user_id, supply=number)
+    [row] = await _rows(session, user_id, number)
+    return row
 
 
 # --- Asociar Suministro: step 1 -------------------------------------------------------------------
@@ -386,8 +533,9 @@ async def link_supply(
     if created is None:
         raise DomainError(ALREADY_LINKED, field="supply_number")
     if ready.dni.id != user.dni_document_id:
-        await documents.set_profile_dni(session=session, user_id=user_id, document_id=ready.dni.id)
+        await documents.set_profile_dni(session=session, user_id=user_id, document_id=ready.dni.id, now=now)
     link = await session.get(SupplyLink, created[0])
+    await review.link_created(session=session, link=link, now=now)
 
     full_name = f"{user.first_names} {user.last_names}".strip()
     if user.email:
@@ -395,11 +543,13 @@ async def link_supply(
         enqueue_email(session, to=user.email, subject=mail.subject, body=mail.body, user_id=user.id)
     holder = None if ready.holder else await registered_holder(session=session, supply=supply)
     if holder is not None and holder.id != user_id and holder.email:
+        token = disputes.sign(link_id=link.id, holder_user_id=holder.id, now=now)
         mail = notices.supply_linked_by_other(
             name=f"{holder.first_names} {holder.last_names}".strip(),
             when=now,
             number=supply.number,
             linker_masked=mask_name(full_name),
+            dispute_url=disputes.url(token),
         )
         enqueue_email(session, to=holder.email, subject=mail.subject, body=mail.body, user_id=holder.id)
     await session.flush()

@@ -19,20 +19,22 @@ from http.cookies import SimpleCookie
 import reflex as rx
 
 from autogestion import routes
-from autogestion.clock import utcnow
+from autogestion.clock import local_today, utcnow
 from autogestion.db import session_scope
-from autogestion.http import SESSION_API, SESSION_COOKIE
-from autogestion.models import DniStatus, UserStatus, ViewerPublic
+from autogestion.http import OPERATOR_COOKIE, SESSION_API, SESSION_COOKIE
+from autogestion.models import DniStatus, SessionKind, UserStatus, ViewerPublic
 from autogestion.services import sessions
+from autogestion.services.formatting import format_date
 from autogestion.services.sessions import LoginTicket
 from autogestion.state.guards import public
 
 
-def _go(target: str, method: str, nonce: str = "") -> rx.event.EventSpec:
+def _go(target: str, method: str, nonce: str = "", *, api: str = SESSION_API) -> rx.event.EventSpec:
     """Script: call the session endpoint (cookie set or cleared over HTTP), then load target.
 
     On logout the tab also drops its Reflex token, so the next page starts from empty state and
-    nothing of the previous user's pages lingers on the server for that tab.
+    nothing of the previous user's pages lingers on the server for that tab. `api` is the endpoint's
+    address: `SESSION_API + "?tipo=operador"` clears the operator cookie instead of the customer's.
     """
     forget = "window.sessionStorage.removeItem('token'); " if method == "DELETE" else ""
     headers = (
@@ -41,10 +43,20 @@ def _go(target: str, method: str, nonce: str = "") -> rx.event.EventSpec:
         + "}"
     )
     return rx.call_script(
-        f"fetch({json.dumps(SESSION_API)}, {{method: {json.dumps(method)}, credentials: 'same-origin', "
+        f"fetch({json.dumps(api)}, {{method: {json.dumps(method)}, credentials: 'same-origin', "
         f"headers: {headers}}})"
         f".finally(() => {{ {forget}window.location.assign({json.dumps(target)}); }})"
     )
+
+
+def _read_cookie(raw: str, name: str) -> str:
+    """One cookie's value from a Cookie header ("" when absent or unparsable)."""
+    try:
+        jar = SimpleCookie(raw or "")
+    except Exception:
+        return ""
+    morsel = jar.get(name)
+    return morsel.value if morsel else ""
 
 
 def landing_for(status: str, dni_status: str = "") -> str:
@@ -66,16 +78,12 @@ class SessionState(rx.State):
     user_name: str = ""
     dni_status: str = ""
     unread: int = 0
+    today: str = ""
 
-    def _cookie_token(self) -> str:
-        """The session id from the HttpOnly cookie sent with the websocket handshake."""
-        raw = self.router.headers.cookie or ""
-        try:
-            jar = SimpleCookie(raw)
-        except Exception:
-            return ""
-        morsel = jar.get(SESSION_COOKIE)
-        return morsel.value if morsel else ""
+    def _cookie_token(self, name: str = SESSION_COOKIE) -> str:
+        """The session id from the HttpOnly cookie sent with the websocket handshake (the customer's
+        `ag_sid` unless name says otherwise)."""
+        return _read_cookie(self.router.headers.cookie or "", name)
 
     async def _viewer(self) -> ViewerPublic | None:
         """The authenticated customer behind the cookie, or None (and the display vars cleared)."""
@@ -88,15 +96,18 @@ class SessionState(rx.State):
             self.user_name, self.dni_status, self.unread = "", "", 0
             return None
         self.user_name, self.dni_status, self.unread = viewer.full_name, viewer.dni_status, viewer.unread
+        self.today = format_date(local_today())  # the manual's header shows the date beside the session
         return viewer
 
     async def _start(self, ticket: LoginTicket, target: str) -> rx.event.EventSpec:
         """Log this tab in with a ticket from a credential check, then go to target.
 
         A claim now (bound to the tab's token and a fresh nonce that only this response carries), a
-        brand-new session when the browser redeems both over HTTP.
+        brand-new session when the browser redeems both over HTTP. The claim takes its kind from the
+        ticket, so /api/sesion sets `ag_op` for an operator and `ag_sid` for a customer; the session
+        replaced is the one of the same kind.
         """
-        old = self._cookie_token()
+        old = self._cookie_token(OPERATOR_COOKIE if ticket.kind == SessionKind.OPERATOR else SESSION_COOKIE)
         async with session_scope() as db:
             if old:  # never keep a session id from before the login
                 await sessions.revoke_session(session=db, token=old, now=utcnow())

@@ -344,3 +344,115 @@ def asociar(
     if confirm:
         expect(page).to_have_url(re.compile(r"/suministros/?$"))
         expect(page.get_by_role("status")).to_contain_text("pendiente de validación")
+
+
+# --- the operators' review, as the customer sees it -----------------------------------------------
+
+
+def register_with_document(page: Page, base_url: str, outbox: Outbox, dni: str) -> Person:
+    """Like register(), with a chosen DNI (e.g. a demo supply's holder, so notices about it reach them)."""
+    person = new_person()
+    person.dni = dni
+    register_step1(page, base_url, person)
+    register_step2(page, person)
+    register_step3(page, outbox, person)
+    expect(page).to_have_url(re.compile(r"/suministros/?$"))
+    expect(page.get_by_role("heading", name="Todavía no tenés suministros asociados")).to_be_visible()
+    return person
+
+
+def execute(data_dir: Path, sql: str, *params) -> int:
+    """Write to the app's SQLite database, standing in for a back-office step the test does not drive."""
+    con = sqlite3.connect(data_dir / "autogestion.db", timeout=10)
+    try:
+        with con:
+            return con.execute(sql, params).rowcount
+    finally:
+        con.close()
+
+
+def reject_poder(data_dir: Path, dni: str, numero: str, reason: str = "PODER_VENCIDO") -> None:
+    """What an operator's RECHAZADO on the poder leaves behind: the poder rejected, its item resolved and
+    the link rejected with the reason."""
+    (link_id, poder_id) = query(
+        data_dir,
+        "SELECT l.id, l.poder_document_id FROM supply_links l JOIN users u ON u.id = l.user_id "
+        "WHERE u.doc_number = ? AND l.supply_number = ?",
+        dni,
+        numero,
+    )[0]
+    execute(data_dir, "UPDATE documents SET status = 'rechazado', reject_reason = ? WHERE id = ?", reason, poder_id)
+    execute(
+        data_dir,
+        "UPDATE review_items SET status = 'resuelto', decision = 'rechazado', reason = ? WHERE document_id = ?",
+        reason,
+        poder_id,
+    )
+    execute(data_dir, "UPDATE supply_links SET status = 'rechazado', reject_reason = ? WHERE id = ?", reason, link_id)
+
+
+# --- the back office --------------------------------------------------------------------------------
+
+DEMO_OPERATOR, DEMO_OPERATOR_PASSWORD = "operador", "Revision.Demo26"  # seed-demo's supervisor
+
+
+def create_operator(data_dir: Path, username: str, password: str, *, supervisor: bool = False, name: str = "") -> None:
+    """A back-office operator, through `autogestion create-operator` (the password twice on stdin)."""
+    env = {**os.environ, "AUTOGESTION_ENV": "test", "AUTOGESTION_DATA_DIR": str(data_dir)}
+    env.pop("DATABASE_URL", None)
+    command = [str(Path(sys.executable).parent / "autogestion"), "create-operator", username]
+    if supervisor:
+        command.append("--supervisor")
+    if name:
+        command += ["--nombre", name]
+    subprocess.run(command, input=f"{password}\n{password}\n", text=True, env=env, check=True, capture_output=True)
+
+
+def operator_login(page: Page, base_url: str, username: str = DEMO_OPERATOR, password: str = DEMO_OPERATOR_PASSWORD):
+    """Ingreso de operadores at /operador (captcha test answer), up to the queue."""
+    page.goto(base_url + "/operador")
+    expect(page.get_by_role("heading", name="Ingreso de operadores")).to_be_visible()
+    page.get_by_label("Usuario").fill(username)
+    page.get_by_label("Contraseña").fill(password)
+    fill_captcha(page)
+    page.get_by_role("button", name="Ingresar").click()
+    expect(page.get_by_role("heading", name="Cola de revisión")).to_be_visible()
+
+
+def search_queue(page: Page, text: str) -> None:
+    """Buscar in the queue, and wait for the search to be applied."""
+    page.get_by_label("Buscar por documento o N° de suministro").fill(text)
+    page.get_by_role("button", name="Buscar").click()
+    expect(page.get_by_role("button", name="Limpiar")).to_be_visible()
+
+
+def open_queue_item(page: Page, customer_name: str) -> None:
+    """Open the only pending item of the customer the queue shows (search first), up to the decision panel."""
+    table = page.get_by_role("table", name="Cola de revisión")
+    expect(table.get_by_role("row")).to_have_count(2)  # the header and the item
+    table.get_by_role("link", name=customer_name).click()
+    expect(page).to_have_url(re.compile(r"/operador/item/[0-9]+/?$"))
+    expect(page.get_by_role("heading", name="Decisión")).to_be_visible()
+
+
+def decide_item(page: Page, decision: str, reason: str | None = None) -> None:
+    """A decision button, the reason when it rejects, then Confirmar in the dialog."""
+    page.get_by_role("button", name=decision, exact=True).click()
+    dialog = page.get_by_role("alertdialog")
+    expect(dialog).to_contain_text(f"¿Confirmás {decision}")
+    if reason is not None:
+        dialog.get_by_label("Motivo").select_option(reason)
+    dialog.get_by_role("button", name=f"Confirmar {decision}").click()
+    expect(page.get_by_role("status").filter(has_text="Decisión registrada").first).to_be_visible()
+
+
+def wait_sms_containing(outbox: Outbox, e164: str, part: str, *, timeout: float = 30) -> dict:
+    """The newest SMS to e164 whose text contains part (the customer may have been sent others since)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        sent = read_sms_outbox(outbox.sms_file) if outbox.sms_file.exists() else []
+        found = [s for s in sent if s["to"] == e164 and part.lower() in s["text"].lower()]
+        if found:
+            return found[0]
+        time.sleep(0.3)
+    raise AssertionError(f"no SMS to {e164} containing {part!r}")

@@ -15,7 +15,7 @@ import pytest
 pytestmark = pytest.mark.security
 
 GUARD_ATTR = "__autogestion_guard__"
-GUARDS = ("public", "customer", "registering", "operator")
+GUARDS = ("public", "customer", "registering", "operator", "supervisor")
 
 # "<State class>.<handler>" → who may call it.
 ALLOWLIST: dict[str, str] = {
@@ -51,6 +51,18 @@ ALLOWLIST: dict[str, str] = {
     "InvoicesState.next_page": "customer",
     "InvoicesState.previous_page": "customer",
     "InvoicesState.print_invoice": "customer",
+    # "Subir un poder nuevo" for a rejected link (Mis Suministros' dialog, or the supply's page)
+    "SuppliesState.choose_poder": "customer",
+    "SuppliesState.poder_dialog_changed": "customer",
+    "SuppliesState.upload_poder": "customer",
+    "SuppliesState.poder_rejected": "customer",
+    "InvoicesState.upload_poder": "customer",
+    "InvoicesState.poder_rejected": "customer",
+    # "yo no autoricé esto": the holder's signed link from the e-mail, no login (the token is the authority)
+    "DisputeState.load": "public",
+    "DisputeState.ask": "public",
+    "DisputeState.dialog_changed": "public",
+    "DisputeState.confirm": "public",
     "TramitesState.load": "customer",
     "NotificationsState.load": "customer",
     # Asociar Suministro
@@ -77,6 +89,31 @@ ALLOWLIST: dict[str, str] = {
     "ProfileState.view_dni": "customer",
     "ProfileState.upload_dni": "customer",
     "ProfileState.dni_rejected": "customer",
+    # Ingreso de operadores (/operador without an operator session) and the back office's "Salir"
+    "OperatorLoginState.load": "public",
+    "OperatorLoginState.submit": "public",
+    "OperatorSessionState.logout": "operator",
+    # the review queue (/operador): load is public (it shows the login form without an operator session)
+    "OperatorQueueState.load": "public",
+    "OperatorQueueState.refresh": "operator",
+    "OperatorQueueState.filter_by_kind": "operator",
+    "OperatorQueueState.filter_by_state": "operator",
+    "OperatorQueueState.search_items": "operator",
+    "OperatorQueueState.clear_search": "operator",
+    "OperatorQueueState.next_page": "operator",
+    "OperatorQueueState.previous_page": "operator",
+    "OperatorQueueState.lift_lock": "operator",
+    # one item of the queue (/operador/item/<id>)
+    "ReviewItemState.load": "operator",
+    "ReviewItemState.choose": "operator",
+    "ReviewItemState.dialog_changed": "operator",
+    "ReviewItemState.cancel": "operator",
+    "ReviewItemState.decide_item": "operator",
+    "ReviewItemState.release": "operator",
+    # the audit log and the team's figures (/operador/auditoria)
+    "OperatorAuditState.load": "supervisor",
+    "OperatorAuditState.next_page": "supervisor",
+    "OperatorAuditState.previous_page": "supervisor",
 }
 
 # Handlers every rx.State inherits from Reflex itself (not the app's to guard). `setvar` only calls an existing
@@ -147,7 +184,7 @@ def test_guarded_handlers_never_take_the_user_from_the_client():
     exposed = sorted(
         name
         for name, fn in app_handlers().items()
-        if any(p in inspect.signature(fn).parameters for p in ("user_id", "viewer", "session"))
+        if any(p in inspect.signature(fn).parameters for p in ("user_id", "operator_id", "viewer", "session"))
     )
     assert not exposed, f"handlers whose client-visible signature takes the user: {exposed}"
 

@@ -330,3 +330,10 @@ async def test_abandoned_messages_are_redacted_too(session, factory):
         at += timedelta(days=1)
     [row] = await _rows(session)
     assert row.status == OutboxStatus.ABANDONED and "987654" not in row.body
+
+
+def test_redaction_spares_numbers_inside_links_and_tokens():
+    text = "Tu código es 012345. Link: https://portal/suministros/desconocer/Ab_123456-x9 y 0012-01024322"
+    assert outbox.redact_codes(text) == (
+        "Tu código es ••••••. Link: https://portal/suministros/desconocer/Ab_123456-x9 y 0012-01024322"
+    )

@@ -490,3 +490,303 @@ async def test_is_holder_compares_the_users_document_with_the_holders(session, j
     assert is_holder(juan, juans) is True
     assert is_holder(juan, marias) is False
     assert is_holder(maria, marias) is True
+
+
+# --- what the customer sees of the operators' review -----------------------------------------------
+
+
+async def _operator(session) -> int:
+    from autogestion.models import Operator
+
+    row = Operator(username="revisora", full_name="Revisora", password_hash="x", created_at=NOW)
+    session.add(row)
+    await session.commit()
+    return row.id
+
+
+async def _decide(session, document_id: str, decision: str, reason: str = "") -> None:
+    """An operator opens the pending item of a document and decides it (committed)."""
+    from autogestion.models import ReviewItem, ReviewStatus
+    from autogestion.services import review
+
+    operator_id = await _operator(session)
+    item = (
+        await session.exec(
+            select(ReviewItem).where(ReviewItem.document_id == document_id, ReviewItem.status == ReviewStatus.PENDING)
+        )
+    ).one()
+    await review.open_item(session=session, operator_id=operator_id, item_id=item.id, now=NOW)
+    await review.decide(
+        session=session, operator_id=operator_id, item_id=item.id, decision=decision, reason=reason, now=NOW
+    )
+    await session.commit()
+
+
+async def _rejected_apoderado_link(session, user, tmp_path, reason: str = "PODER_VENCIDO") -> SupplyLink:
+    created = await link(session, user, MARIA_SUPPLY, tmp_path, poder=True)
+    await _decide(session, created.poder_document_id, "rechazado", reason)
+    await session.refresh(created)
+    assert created.status == LinkStatus.REJECTED
+    return created
+
+
+async def _pending_items(session, kind: str | None = None):
+    from autogestion.models import ReviewItem, ReviewStatus
+
+    query = select(ReviewItem).where(ReviewItem.status == ReviewStatus.PENDING).order_by(ReviewItem.id)
+    if kind:
+        query = query.where(ReviewItem.kind == kind)
+    return list((await session.exec(query.execution_options(populate_existing=True))).all())
+
+
+def _deadline() -> str:
+    from autogestion.services.business_hours import add_business_hours
+
+    return format_local(add_business_hours(NOW))[:16]
+
+
+async def test_a_pending_link_shows_by_when_it_is_reviewed(session, juan, pedro, tmp_path):
+    await link(session, juan, JUAN_SUPPLY, tmp_path)
+    await link(session, pedro, MARIA_SUPPLY, tmp_path, poder=True)
+
+    [row] = await list_links(session=session, user_id=juan.id)
+    assert (row.link_status_label, row.review_deadline) == ("Pendiente de validación", _deadline())
+    assert (row.reject_reason, row.reject_reason_text, row.dni_unreadable, row.can_replace_poder) == (
+        "",
+        "",
+        False,
+        False,  # the holder's own link never needs a poder
+    )
+    [row] = await list_links(session=session, user_id=pedro.id)
+    assert (row.review_deadline, row.can_replace_poder) == (_deadline(), True)
+
+
+async def test_a_validated_link_shows_no_deadline(session, juan, tmp_path):
+    created = await link(session, juan, JUAN_SUPPLY, tmp_path)
+    await _decide(session, created.dni_document_id, "legible")
+
+    [row] = await list_links(session=session, user_id=juan.id)
+    assert (row.link_status, row.link_status_label, row.review_deadline) == (LinkStatus.VALIDATED, "Validado", "")
+
+
+async def test_a_rejected_link_stays_listed_with_the_reasons_text(session, pedro, tmp_path):
+    from autogestion.services import review
+
+    await _rejected_apoderado_link(session, pedro, tmp_path, reason="PODER_VENCIDO")
+
+    [row] = await list_links(session=session, user_id=pedro.id)
+    assert (row.link_status, row.link_status_label, row.reject_reason) == (
+        LinkStatus.REJECTED,
+        "Rechazado",
+        "PODER_VENCIDO",
+    )
+    assert row.reject_reason_text == review.REASON_TEXTS["PODER_VENCIDO"] == "El poder está vencido."
+    assert (row.review_deadline, row.can_replace_poder) == ("", True)
+
+
+async def test_a_pending_link_whose_dni_photo_is_not_legible_says_so(session, pedro, tmp_path):
+    created = await link(session, pedro, MARIA_SUPPLY, tmp_path, poder=True)
+    await _decide(session, created.dni_document_id, "no_legible", "NO_LEGIBLE")
+
+    [row] = await list_links(session=session, user_id=pedro.id)
+    assert (row.link_status, row.dni_unreadable) == (LinkStatus.PENDING, True)
+    assert row.review_deadline == _deadline()  # the poder is still in the queue
+
+
+async def test_a_new_poder_reopens_a_rejected_link(session, pedro, tmp_path):
+    from tests.unit.services.supply_helpers import pdf_bytes
+
+    created = await _rejected_apoderado_link(session, pedro, tmp_path)
+    old_poder = created.poder_document_id
+    later = NOW + timedelta(days=2)  # Monday
+
+    row = await supplies.replace_link_poder(
+        session=session,
+        user_id=pedro.id,
+        supply_number=MARIA_SUPPLY,
+        data=pdf_bytes(),
+        filename="poder-nuevo.pdf",
+        now=later,
+        storage_dir=tmp_path / "docs",
+    )
+    await session.commit()
+
+    await session.refresh(created)
+    assert created.status == LinkStatus.PENDING and created.reject_reason == ""
+    assert created.poder_document_id not in (None, old_poder)
+    new_poder = await session.get(Document, created.poder_document_id)
+    assert (new_poder.user_id, new_poder.kind, new_poder.status, new_poder.original_name) == (
+        pedro.id,
+        "poder",
+        DocumentStatus.IN_REVIEW,
+        "poder-nuevo.pdf",
+    )
+    [item] = await _pending_items(session, "poder")
+    assert (item.document_id, item.supply_number, item.user_id) == (new_poder.id, MARIA_SUPPLY, pedro.id)
+    from autogestion.services.business_hours import add_business_hours
+
+    assert (row.link_status, row.link_status_label, row.reject_reason, row.reject_reason_text) == (
+        LinkStatus.PENDING,
+        "Pendiente de validación",
+        "",
+        "",
+    )
+    assert row.review_deadline == format_local(add_business_hours(later))[:16]
+
+
+async def test_replacing_a_pending_poder_keeps_one_item_in_the_queue(session, pedro, tmp_path):
+    from tests.unit.services.supply_helpers import pdf_bytes
+
+    created = await link(session, pedro, MARIA_SUPPLY, tmp_path, poder=True)
+    for _ in range(2):
+        await supplies.replace_link_poder(
+            session=session,
+            user_id=pedro.id,
+            supply_number=MARIA_SUPPLY,
+            data=pdf_bytes(),
+            filename="poder.pdf",
+            now=NOW,
+            storage_dir=tmp_path / "docs",
+        )
+        await session.commit()
+
+    await session.refresh(created)
+    [item] = await _pending_items(session, "poder")
+    assert item.document_id == created.poder_document_id
+    assert len(await _pending_items(session, "dni")) == 1
+
+
+async def test_a_new_poder_takes_the_profiles_newer_dni_photo(session, pedro, tmp_path):
+    from autogestion.services.documents import upload_profile_dni
+    from tests.unit.services.supply_helpers import jpeg_bytes, pdf_bytes
+
+    created = await _rejected_apoderado_link(session, pedro, tmp_path)
+    newer = await upload_profile_dni(
+        session=session, user_id=pedro.id, data=jpeg_bytes(), filename="dni.jpg", storage_dir=tmp_path / "docs", now=NOW
+    )
+    await session.commit()
+    await session.refresh(created)
+    assert created.dni_document_id != newer.id  # a rejected link keeps the photo it had
+
+    await supplies.replace_link_poder(
+        session=session,
+        user_id=pedro.id,
+        supply_number=MARIA_SUPPLY,
+        data=pdf_bytes(),
+        filename="poder.pdf",
+        now=NOW,
+        storage_dir=tmp_path / "docs",
+    )
+    await session.commit()
+    await session.refresh(created)
+    assert created.dni_document_id == newer.id
+
+
+async def test_only_the_owners_apoderado_link_takes_a_new_poder(session, juan, pedro, tmp_path):
+    from tests.unit.services.supply_helpers import pdf_bytes
+
+    await _rejected_apoderado_link(session, pedro, tmp_path)
+    holder_link = await link(session, juan, JUAN_SUPPLY, tmp_path)
+    documents_before = len((await session.exec(select(Document))).all())
+
+    async def replace(user, number):
+        return await supplies.replace_link_poder(
+            session=session,
+            user_id=user.id,
+            supply_number=number,
+            data=pdf_bytes(),
+            filename="poder.pdf",
+            now=NOW,
+            storage_dir=tmp_path / "docs",
+        )
+
+    # Another user's supply, or one nobody linked: not found (the two look alike).
+    with pytest.raises(NotFound) as error:
+        await replace(juan, MARIA_SUPPLY)
+    assert error.value.message == supplies.SUPPLY_NOT_FOUND
+    with pytest.raises(NotFound):
+        await replace(pedro, OTHER_SUPPLY)
+    with pytest.raises(ValidationError):
+        await replace(pedro, "2000-412873")
+    # The holder's own link needs no poder, pending or rejected.
+    with pytest.raises(DomainError) as error:
+        await replace(juan, JUAN_SUPPLY)
+    assert error.value.message == supplies.HOLDER_NEEDS_NO_PODER
+    holder_link.status = LinkStatus.REJECTED
+    session.add(holder_link)
+    await session.commit()
+    with pytest.raises(DomainError) as error:
+        await replace(juan, JUAN_SUPPLY)
+    assert error.value.message == supplies.HOLDER_NEEDS_NO_PODER
+    # A validated link needs nothing more.
+    pedros = await supplies._own_link(session, pedro.id, MARIA_SUPPLY)
+    pedros.status = LinkStatus.VALIDATED
+    session.add(pedros)
+    await session.commit()
+    with pytest.raises(DomainError) as error:
+        await replace(pedro, MARIA_SUPPLY)
+    assert error.value.message == supplies.ALREADY_VALIDATED
+    # Nothing was stored by any refusal.
+    assert len((await session.exec(select(Document))).all()) == documents_before
+
+
+async def test_a_refused_file_leaves_the_rejected_link_as_it_was(session, pedro, tmp_path):
+    created = await _rejected_apoderado_link(session, pedro, tmp_path)
+    with pytest.raises(ValidationError):
+        await supplies.replace_link_poder(
+            session=session,
+            user_id=pedro.id,
+            supply_number=MARIA_SUPPLY,
+            data=b"<html><script>alert(1)</script></html>",
+            filename="poder.pdf",
+            now=NOW,
+            storage_dir=tmp_path / "docs",
+        )
+    await session.rollback()
+    await session.refresh(created)
+    assert (created.status, created.reject_reason) == (LinkStatus.REJECTED, "PODER_VENCIDO")
+
+
+async def test_the_invoices_page_of_a_rejected_link_explains_it(session, juan, pedro, tmp_path):
+    from autogestion.services import invoices, review
+
+    await _rejected_apoderado_link(session, pedro, tmp_path, reason="NO_COINCIDE_TITULAR")
+
+    shown = await invoices.supply_page(session=session, user_id=pedro.id, supply_number=MARIA_SUPPLY)
+    assert (shown.detail.number, shown.detail.rejected, shown.detail.link_status_label) == (
+        MARIA_SUPPLY,
+        True,
+        "Rechazado",
+    )
+    assert shown.detail.reject_reason_text == review.REASON_TEXTS["NO_COINCIDE_TITULAR"]
+    assert (shown.detail.can_replace_poder, shown.detail.procedures_enabled) == (True, False)
+    assert shown.detail.holder_document == "DNI *****678"
+    # Its invoices stay closed.
+    assert (shown.invoices.rows, shown.invoices.total_rows, shown.consumption) == ([], 0, [])
+    with pytest.raises(NotFound):
+        await invoices.list_invoices(session=session, user_id=pedro.id, supply_number=MARIA_SUPPLY, page=1)
+    # Someone else's supply is still only "Suministro no encontrado."
+    with pytest.raises(NotFound) as error:
+        await invoices.supply_page(session=session, user_id=juan.id, supply_number=MARIA_SUPPLY)
+    assert error.value.message == "Suministro no encontrado."
+
+
+async def test_the_invoices_page_of_a_pending_link_shows_its_deadline(session, pedro, tmp_path):
+    from autogestion.services import invoices
+
+    await link(session, pedro, MARIA_SUPPLY, tmp_path, poder=True)
+    shown = await invoices.supply_page(session=session, user_id=pedro.id, supply_number=MARIA_SUPPLY)
+    assert (shown.detail.rejected, shown.detail.review_deadline) == (False, _deadline())
+    assert shown.invoices.total_rows > 0
+
+
+async def test_mi_perfil_shows_by_when_the_dni_photo_is_reviewed(session, juan, tmp_path):
+    from autogestion.services import profile
+
+    created = await link(session, juan, JUAN_SUPPLY, tmp_path)
+    shown = await profile.overview(session=session, user_id=juan.id, now=NOW)
+    assert (shown.dni_status, shown.dni_review_deadline) == (DniStatus.IN_REVIEW, _deadline())
+
+    await _decide(session, created.dni_document_id, "legible")
+    shown = await profile.overview(session=session, user_id=juan.id, now=NOW)
+    assert (shown.dni_status, shown.dni_review_deadline) == (DniStatus.LEGIBLE, "")
