@@ -136,3 +136,31 @@ def card_row(label: str, value) -> rx.Component:
 
 def card_title(*children) -> rx.Component:
     return rx.hstack(*children, align="center", justify="between", width="100%", wrap="wrap", color=PRIMARY_DARK)
+
+
+def pager(state, *, label: str) -> rx.Component:
+    """Anterior · Página N de M · Siguiente, for a state with page_number, total_pages, previous_page and
+    next_page; `label` names the navigation for screen readers ("Páginas de facturas")."""
+    return rx.hstack(
+        rx.button(
+            rx.icon("chevron-left", size=16),
+            "Anterior",
+            variant="outline",
+            on_click=state.previous_page,
+            disabled=state.page_number <= 1,
+        ),
+        rx.text("Página ", state.page_number, " de ", state.total_pages, color=MUTED, white_space="nowrap"),
+        rx.button(
+            "Siguiente",
+            rx.icon("chevron-right", size=16),
+            variant="outline",
+            on_click=state.next_page,
+            disabled=state.page_number >= state.total_pages,
+        ),
+        justify="center",
+        align="center",
+        spacing="3",
+        width="100%",
+        role="navigation",
+        aria_label=label,
+    )

@@ -14,6 +14,7 @@ from autogestion.components.tables import (
     card_row,
     card_title,
     data_table,
+    pager,
     status_badge,
 )
 from autogestion.components.theme import CARD, ERROR, MUTED, PRIMARY, PRIMARY_DARK
@@ -149,32 +150,6 @@ def _card(row) -> rx.Component:
     )
 
 
-def _pager() -> rx.Component:
-    return rx.hstack(
-        rx.button(
-            rx.icon("chevron-left", size=16),
-            "Anterior",
-            variant="outline",
-            on_click=S.previous_page,
-            disabled=S.page_number <= 1,
-        ),
-        rx.text("Página ", S.page_number, " de ", S.total_pages, color=MUTED, white_space="nowrap"),
-        rx.button(
-            "Siguiente",
-            rx.icon("chevron-right", size=16),
-            variant="outline",
-            on_click=S.next_page,
-            disabled=S.page_number >= S.total_pages,
-        ),
-        justify="center",
-        align="center",
-        spacing="3",
-        width="100%",
-        role="navigation",
-        aria_label="Páginas de facturas",
-    )
-
-
 def _invoices() -> rx.Component:
     return rx.vstack(
         rx.hstack(
@@ -188,7 +163,7 @@ def _invoices() -> rx.Component:
             rx.vstack(
                 data_table(HEADERS, S.rows, _row, label="Facturas"),
                 card_list(S.rows, _card),
-                _pager(),
+                pager(S, label="Páginas de facturas"),
                 spacing="3",
                 width="100%",
             ),

@@ -6,7 +6,7 @@ import reflex as rx
 
 from autogestion.components.fields import form_error
 from autogestion.components.operator_layout import operator_layout
-from autogestion.components.tables import card, card_list, card_row, card_title, data_table
+from autogestion.components.tables import card, card_list, card_row, card_title, data_table, pager
 from autogestion.components.theme import CARD, MUTED, PRIMARY_DARK
 from autogestion.state.operator_audit import OperatorAuditState as S
 
@@ -70,32 +70,6 @@ def _audit_card(row) -> rx.Component:
     )
 
 
-def _pager() -> rx.Component:
-    return rx.hstack(
-        rx.button(
-            rx.icon("chevron-left", size=16),
-            "Anterior",
-            variant="outline",
-            on_click=S.previous_page,
-            disabled=S.page_number <= 1,
-        ),
-        rx.text("Página ", S.page_number, " de ", S.total_pages, color=MUTED, white_space="nowrap"),
-        rx.button(
-            "Siguiente",
-            rx.icon("chevron-right", size=16),
-            variant="outline",
-            on_click=S.next_page,
-            disabled=S.page_number >= S.total_pages,
-        ),
-        justify="center",
-        align="center",
-        spacing="3",
-        width="100%",
-        role="navigation",
-        aria_label="Páginas de la auditoría",
-    )
-
-
 def _section(title: str, *children: rx.Component) -> rx.Component:
     return rx.vstack(rx.heading(title, size="4", color=PRIMARY_DARK, as_="h2"), *children, spacing="3", width="100%")
 
@@ -133,7 +107,7 @@ def auditoria() -> rx.Component:
                         rx.vstack(
                             data_table(AUDIT_HEADERS, S.rows, _audit_row, label="Registro de auditoría"),
                             card_list(S.rows, _audit_card),
-                            _pager(),
+                            pager(S, label="Páginas de la auditoría"),
                             spacing="3",
                             width="100%",
                         ),

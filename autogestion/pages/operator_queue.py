@@ -8,7 +8,7 @@ import reflex as rx
 from autogestion import routes
 from autogestion.components.fields import field, form_error
 from autogestion.components.operator_layout import operator_layout
-from autogestion.components.tables import card, card_list, card_row, card_title, data_table
+from autogestion.components.tables import card, card_list, card_row, card_title, data_table, pager
 from autogestion.components.theme import CARD, ERROR, MUTED, OK, PRIMARY, PRIMARY_DARK
 from autogestion.pages.operator_login import operator_login_form
 from autogestion.state.operator_queue import OperatorQueueState as S
@@ -280,32 +280,6 @@ def _card(row) -> rx.Component:
     )
 
 
-def _pager() -> rx.Component:
-    return rx.hstack(
-        rx.button(
-            rx.icon("chevron-left", size=16),
-            "Anterior",
-            variant="outline",
-            on_click=S.previous_page,
-            disabled=S.page_number <= 1,
-        ),
-        rx.text("Página ", S.page_number, " de ", S.total_pages, color=MUTED, white_space="nowrap"),
-        rx.button(
-            "Siguiente",
-            rx.icon("chevron-right", size=16),
-            variant="outline",
-            on_click=S.next_page,
-            disabled=S.page_number >= S.total_pages,
-        ),
-        justify="center",
-        align="center",
-        spacing="3",
-        width="100%",
-        role="navigation",
-        aria_label="Páginas de la cola",
-    )
-
-
 def _queue() -> rx.Component:
     return rx.vstack(
         rx.hstack(
@@ -323,7 +297,7 @@ def _queue() -> rx.Component:
             rx.vstack(
                 data_table(HEADERS, S.rows, _row, label="Cola de revisión"),
                 card_list(S.rows, _card),
-                _pager(),
+                pager(S, label="Páginas de la cola"),
                 spacing="3",
                 width="100%",
             ),

@@ -17,7 +17,7 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, update
+from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
@@ -31,7 +31,7 @@ from autogestion.models import (
     UserStatus,
     VerificationCode,
 )
-from autogestion.services import codes, notices, passwords, sessions, throttle
+from autogestion.services import codes, lockout, notices, passwords, sessions, throttle
 from autogestion.services.errors import (
     DomainError,
     NotFound,
@@ -57,8 +57,8 @@ log = logging.getLogger(__name__)
 LOGIN_FAILED = "Documento o contraseña incorrectos."
 WRONG_CURRENT_PASSWORD = "La contraseña actual no es correcta."
 LOCKED_OUT = "Por seguridad bloqueamos el ingreso a tu cuenta por 15 minutos y cerramos tu sesión."
-MAX_FAILED_LOGINS = 5
-LOCKOUT = timedelta(minutes=15)
+MAX_FAILED_LOGINS = lockout.MAX_FAILURES
+LOCKOUT = lockout.LOCKOUT
 UNFINISHED_REGISTRATION_TTL = timedelta(days=7)
 EMAIL_TAKEN = "Ese e-mail ya está registrado por otro usuario."
 PHONE_TAKEN = "Ese celular ya está registrado por otro usuario."
@@ -138,24 +138,10 @@ async def _count_failure(session, *, user: User, now: datetime, where: str) -> b
 
     A lock ends every session of the account and e-mails its owner.
     """
-    failures = (
-        await session.exec(
-            update(User)
-            .where(User.id == user.id)
-            .values(failed_logins=User.failed_logins + 1)
-            .returning(User.failed_logins)
-            .execution_options(synchronize_session=False)
-        )
-    ).one()[0]
+    failures, locked = await lockout.count_failure(session=session, table=User, row_id=user.id, now=now)
     security_event("password_refused", where=where, user=user.id, doc=mask_document(user.doc_number), failures=failures)
-    if failures < MAX_FAILED_LOGINS:
+    if not locked:
         return False
-    await session.exec(
-        update(User)
-        .where(User.id == user.id)
-        .values(failed_logins=0, locked_until=now + LOCKOUT)
-        .execution_options(synchronize_session=False)
-    )
     await sessions.revoke_all(session=session, user_id=user.id, now=now)  # type: ignore[arg-type]
     security_event("account_locked", where=where, user=user.id, doc=mask_document(user.doc_number))
     if user.email and user.status == UserStatus.ACTIVE:
@@ -164,10 +150,6 @@ async def _count_failure(session, *, user: User, now: datetime, where: str) -> b
         )
         enqueue_email(session, to=user.email, subject=notice.subject, body=notice.body, user_id=user.id)
     return True
-
-
-def _is_locked(user: User, now: datetime) -> bool:
-    return user.locked_until is not None and user.locked_until > now
 
 
 # --- registration ---------------------------------------------------------------------------------
@@ -385,7 +367,7 @@ async def authenticate(*, session, doc_type: str, doc_number: str, password: str
         security_event("login_refused", reason="unknown document", doc=mask_document(doc))
         raise WrongCredentials(LOGIN_FAILED)
     ok = await passwords.verify_password(password, user.password_hash)
-    if _is_locked(user, now):
+    if lockout.is_locked(user, now):
         security_event("login_refused", reason="locked", user=user.id, doc=mask_document(doc))
         raise WrongCredentials(LOGIN_FAILED)
     if not ok:
@@ -401,7 +383,7 @@ async def authenticate(*, session, doc_type: str, doc_number: str, password: str
 
 async def reauthenticate(session, *, user: User, password: object, now: datetime) -> None:
     """The current password, asked again before a sensitive change; failures count towards the login lock."""
-    if _is_locked(user, now):
+    if lockout.is_locked(user, now):
         raise WrongCredentials(LOCKED_OUT, field="current_password")
     if not isinstance(password, str) or not password or len(password.encode("utf-8", "replace")) > 1024:
         raise ValidationError(WRONG_CURRENT_PASSWORD, field="current_password")

@@ -19,15 +19,13 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
 from autogestion.client import security_event
 from autogestion.config import get_settings
 from autogestion.models import Operator, OperatorPublic, OperatorRole, SessionKind
-from autogestion.services import passwords, sessions
-from autogestion.services.accounts import LOCKOUT, MAX_FAILED_LOGINS
+from autogestion.services import lockout, passwords, sessions
 from autogestion.services.errors import DomainError, NotFound, ValidationError, WrongCredentials
 from autogestion.services.sessions import LoginTicket
 from autogestion.services.validation import normalize_name
@@ -173,15 +171,7 @@ async def _insert(session, *, username: str, password: str, full_name: str, role
 async def _count_failure(session, *, operator: Operator, now: datetime) -> bool:
     """Count one wrong password (atomically, in the database); lock at the 5th and end the operator's
     sessions. True when locked now."""
-    failures = (
-        await session.exec(
-            update(Operator)
-            .where(Operator.id == operator.id)
-            .values(failed_logins=Operator.failed_logins + 1)
-            .returning(Operator.failed_logins)
-            .execution_options(synchronize_session=False)
-        )
-    ).one()[0]
+    failures, locked = await lockout.count_failure(session=session, table=Operator, row_id=operator.id, now=now)
     security_event(
         "operator_login_refused",
         reason="wrong password",
@@ -189,14 +179,8 @@ async def _count_failure(session, *, operator: Operator, now: datetime) -> bool:
         user=mask_username(operator.username),
         failures=failures,
     )
-    if failures < MAX_FAILED_LOGINS:
+    if not locked:
         return False
-    await session.exec(
-        update(Operator)
-        .where(Operator.id == operator.id)
-        .values(failed_logins=0, locked_until=now + LOCKOUT)
-        .execution_options(synchronize_session=False)
-    )
     await sessions.revoke_all(session=session, user_id=operator.id, now=now, kind=SessionKind.OPERATOR)  # type: ignore[arg-type]
     security_event("operator_locked", operator=operator.id, user=mask_username(operator.username))
     return True
@@ -224,7 +208,7 @@ async def authenticate(*, session, username: str, password: str, now: datetime) 
         security_event("operator_login_refused", reason=reason, user=mask_username(name))
         raise WrongCredentials(LOGIN_FAILED)
     ok = await passwords.verify_password(password, operator.password_hash)
-    if operator.locked_until is not None and operator.locked_until > now:
+    if lockout.is_locked(operator, now):
         security_event("operator_login_refused", reason="locked", operator=operator.id, user=mask_username(name))
         raise WrongCredentials(LOGIN_FAILED)
     if not ok:
