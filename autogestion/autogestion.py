@@ -14,6 +14,7 @@ from autogestion.client import security_event
 from autogestion.config import get_settings
 from autogestion.http import transformers
 from autogestion.pages.associate import asociar
+from autogestion.pages.checkout import pago_demo
 from autogestion.pages.dev_inbox import dev_bandeja
 from autogestion.pages.dispute import desconocer
 from autogestion.pages.invoices import facturas
@@ -28,6 +29,7 @@ from autogestion.pages.review_item import revision
 from autogestion.pages.supplies import suministros
 from autogestion.pages.tramites import tramites
 from autogestion.state.associate import AssociateState
+from autogestion.state.checkout import CheckoutState
 from autogestion.state.dev_inbox import DevInboxState
 from autogestion.state.dispute import DisputeState
 from autogestion.state.invoices import InvoicesState
@@ -89,11 +91,19 @@ class _UnknownHandlerFilter(logging.Filter):
 
 logging.getLogger("reflex_base.event.processor.event_processor").addFilter(_UnknownHandlerFilter())
 
+# react-dropzone renders its <input type=file> without a label and Reflex passes it no props: name each one
+# after what its upload zone accepts (not the button's text: the visible button keeps its own name).
+LABEL_FILE_INPUTS = (
+    "new MutationObserver(() => document.querySelectorAll('input[type=file]:not([aria-label])').forEach(i => "
+    "i.setAttribute('aria-label', i.closest('[data-upload-label]')?.dataset.uploadLabel || 'Elegir archivo')))"
+    ".observe(document.documentElement, {childList: true, subtree: true});"
+)
+
 app = rx.App(
     stylesheets=["/styles.css"],
     api_transformer=transformers(),
     backend_exception_handler=handle_backend_error,
-    head_components=[rx.el.meta(name="theme-color", content="#0b4a8b")],
+    head_components=[rx.el.meta(name="theme-color", content="#0b4a8b"), rx.el.script(LABEL_FILE_INPUTS)],
     html_lang="es-AR",
 )
 
@@ -116,6 +126,7 @@ app.add_page(tramites, route=routes.TRAMITES, title=f"Trámites Comerciales | {T
 app.add_page(
     notificaciones, route=routes.NOTIFICACIONES, title=f"Notificaciones | {TITLE}", on_load=NotificationsState.load
 )
+app.add_page(pago_demo, route=routes.PAGO_DEMO, title=f"Pagar | {TITLE}", on_load=CheckoutState.load)
 # The back office: the queue (or the operator login form), an item, the audit log (supervisors).
 BACK_OFFICE = "Back office de Autogestión"
 app.add_page(

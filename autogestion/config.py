@@ -24,6 +24,11 @@
 | AUTOGESTION_HOST | 127.0.0.1 | address the portal listens on (`make run`); 0.0.0.0 only behind a proxy |
 | AUTOGESTION_TRUSTED_PROXIES | (empty) | reverse proxies (IPs or CIDRs, comma-separated) whose X-Forwarded-For is believed |
 | AUTOGESTION_SMS_PER_HOUR | 500 | SMS the portal may send in any hour, all users together (SMS-pumping brake) |
+| AUTOGESTION_PLAN_MONTHLY_RATE_BP | 250 | Plan de Pago: monthly interest in basis points (250 = 2,5 %), 0 to 1000 |
+| AUTOGESTION_PAYMENTS | demo | payment provider: demo (a page of the portal, charges nothing; refused in production) or mercadopago |
+| AUTOGESTION_MP_ACCESS_TOKEN | (empty) | Mercado Pago access token (required in production) |
+| AUTOGESTION_MP_WEBHOOK_SECRET | (empty) | Mercado Pago webhook secret, checks x-signature (required in production) |
+| AUTOGESTION_MP_API_URL | https://api.mercadopago.com | Mercado Pago API base address |
 """
 
 from __future__ import annotations
@@ -40,6 +45,7 @@ from autogestion.client import parse_networks
 DEV_SECRET_KEY = "dev-secret-key-not-for-production-0123456789"
 ENVIRONMENTS = ("dev", "test", "production")
 SMTP_TLS_MODES = ("none", "starttls", "tls")
+PAYMENT_PROVIDERS = ("demo", "mercadopago")
 
 
 class ConfigError(ValueError):
@@ -109,6 +115,11 @@ class Settings:
     host: str
     trusted_proxies: tuple
     sms_per_hour: int
+    plan_monthly_rate_bp: int = 250  # Plan de Pago: monthly interest in basis points (250 = 2,5 %)
+    payments: str = "demo"
+    mp_access_token: str = ""
+    mp_webhook_secret: str = ""
+    mp_api_url: str = "https://api.mercadopago.com"
 
     @property
     def is_production(self) -> bool:
@@ -142,6 +153,12 @@ def load_settings(environ: dict[str, str] | os._Environ = os.environ) -> Setting
     smtp_tls = (environ.get("AUTOGESTION_SMTP_TLS", "") or "none").lower()
     if smtp_tls not in SMTP_TLS_MODES:
         raise ConfigError(f"AUTOGESTION_SMTP_TLS must be one of {', '.join(SMTP_TLS_MODES)}, not {smtp_tls!r}")
+    payments = (environ.get("AUTOGESTION_PAYMENTS", "") or "demo").strip().lower()
+    if payments not in PAYMENT_PROVIDERS:
+        raise ConfigError(f"AUTOGESTION_PAYMENTS must be one of {', '.join(PAYMENT_PROVIDERS)}, not {payments!r}")
+    mp_api_url = (environ.get("AUTOGESTION_MP_API_URL", "") or "https://api.mercadopago.com").strip().rstrip("/")
+    if not mp_api_url.startswith(("https://", "http://")):
+        raise ConfigError("AUTOGESTION_MP_API_URL must be an http(s):// address")
     settings = Settings(
         env=env,
         data_dir=data_dir,
@@ -167,6 +184,13 @@ def load_settings(environ: dict[str, str] | os._Environ = os.environ) -> Setting
         host=(environ.get("AUTOGESTION_HOST", "") or "127.0.0.1").strip(),
         trusted_proxies=_networks("AUTOGESTION_TRUSTED_PROXIES", environ.get("AUTOGESTION_TRUSTED_PROXIES", "")),
         sms_per_hour=_int("AUTOGESTION_SMS_PER_HOUR", environ.get("AUTOGESTION_SMS_PER_HOUR"), 500, 1, 1_000_000),
+        plan_monthly_rate_bp=_int(
+            "AUTOGESTION_PLAN_MONTHLY_RATE_BP", environ.get("AUTOGESTION_PLAN_MONTHLY_RATE_BP"), 250, 0, 1000
+        ),
+        payments=payments,
+        mp_access_token=environ.get("AUTOGESTION_MP_ACCESS_TOKEN", "").strip(),
+        mp_webhook_secret=environ.get("AUTOGESTION_MP_WEBHOOK_SECRET", "").strip(),
+        mp_api_url=mp_api_url,
     )
     if settings.is_production:
         _refuse_unsafe_production(settings)
@@ -199,6 +223,14 @@ def _refuse_unsafe_production(settings: Settings) -> None:
         )
     if settings.database_url.startswith("sqlite"):
         raise ConfigError("DATABASE_URL must point to PostgreSQL in production")
+    if settings.payments == "demo":
+        raise ConfigError("AUTOGESTION_PAYMENTS=demo (a checkout that charges nothing) is refused in production")
+    if not settings.mp_access_token:
+        raise ConfigError("AUTOGESTION_MP_ACCESS_TOKEN must be set in production")
+    if not settings.mp_webhook_secret:
+        raise ConfigError("AUTOGESTION_MP_WEBHOOK_SECRET must be set in production")
+    if not settings.mp_api_url.startswith("https://"):
+        raise ConfigError("AUTOGESTION_MP_API_URL must be https:// in production")
 
 
 @lru_cache(maxsize=1)

@@ -9,7 +9,9 @@ before Reflex spools anything to disk.
 
 from __future__ import annotations
 
+import json
 import logging
+import re
 from urllib.parse import quote
 
 from sqlalchemy import text
@@ -28,6 +30,7 @@ from autogestion.services import operators, sessions
 from autogestion.services.documents import open_document_for_operator, open_document_for_user, verify_link
 from autogestion.services.errors import DomainError
 from autogestion.services.invoices import invoice_pdf_for_user
+from autogestion.services.payments import WEBHOOK_PATH
 
 log = logging.getLogger(__name__)
 SESSION_COOKIE = "ag_sid"
@@ -179,6 +182,64 @@ async def close_session(request: Request) -> Response:
     return response
 
 
+MAX_WEBHOOK_BODY = 16 * 1024
+_MP_DATA_ID = re.compile(r"[0-9A-Za-z_-]{1,64}")
+
+
+async def mercadopago_webhook(request: Request) -> Response:
+    """Mercado Pago's notification: check `x-signature`, read the payment back from Mercado Pago, apply it.
+
+    A bad or missing signature is refused with 401 and changes nothing. The body is only used to find the
+    payment id (`data.id`, from the query string as Mercado Pago signs it, else from the JSON body); the
+    payment itself is asked to Mercado Pago. An unknown payment is answered 200 (nothing to retry); when
+    Mercado Pago cannot be reached the answer is 502, so it notifies again later.
+    """
+    from autogestion.adapters.payments import MERCADOPAGO, ProviderError, build_provider, verify_mp_signature
+    from autogestion.services import payments
+
+    settings = get_settings()
+    if settings.payments != MERCADOPAGO:
+        return PlainTextResponse("No encontrado.", status_code=404)
+    raw = b""
+    async for chunk in request.stream():
+        raw += chunk
+        if len(raw) > MAX_WEBHOOK_BODY:
+            return PlainTextResponse("Demasiado grande.", status_code=413)
+    try:
+        body = json.loads(raw) if raw else {}
+    except ValueError:
+        body = {}
+    body = body if isinstance(body, dict) else {}
+    data = body.get("data") if isinstance(body.get("data"), dict) else {}
+    data_id = str(request.query_params.get("data.id") or request.query_params.get("id") or data.get("id") or "")
+    topic = str(request.query_params.get("type") or request.query_params.get("topic") or body.get("type") or "")
+    peer = request.client.host if request.client else ""
+    if not _MP_DATA_ID.fullmatch(data_id) or not verify_mp_signature(
+        secret=settings.mp_webhook_secret,
+        header=request.headers.get("x-signature", ""),
+        request_id=request.headers.get("x-request-id", ""),
+        data_id=data_id,
+    ):
+        security_event("payment_webhook_refused", peer=peer, reason="bad signature")
+        return JSONResponse({"ok": False}, status_code=401)
+    if topic and topic != "payment":
+        return JSONResponse({"ok": True, "ignored": topic[:40]})
+    try:
+        reported = await build_provider(settings).get_payment(data_id)
+    except ProviderError as exc:
+        log.warning("mercadopago payment %s could not be read: %s", data_id, exc)
+        return JSONResponse({"ok": False}, status_code=502)
+    if reported is None:
+        log.info("mercadopago notified an unknown payment %s", data_id)
+        return JSONResponse({"ok": True})
+    async with session_scope() as db:
+        outcome = await payments.apply_provider_payment(
+            session=db, reported=reported, provider_name=MERCADOPAGO, now=utcnow()
+        )
+    log.info("mercadopago payment %s: %s", data_id, outcome)
+    return JSONResponse({"ok": True})
+
+
 def build_api() -> Starlette:
     return Starlette(
         routes=[
@@ -186,6 +247,7 @@ def build_api() -> Starlette:
             Route(SESSION_API, open_session, methods=["POST"]),
             Route(SESSION_API, close_session, methods=["DELETE"]),
             Route(FILE_ROUTE, download),
+            Route(WEBHOOK_PATH, mercadopago_webhook, methods=["POST"]),
         ]
     )
 

@@ -271,6 +271,7 @@ class SupplyLink(SQLModel, table=True):
     validated_at: datetime | None = None
     reject_reason: str = Field(default="", max_length=24)  # a RejectReason when status is rechazado
     disputed_at: datetime | None = None  # the holder said "yo no autoricé esto"
+    digital_invoice: bool = False  # "Adhesión a factura digital"
 
 
 # --- operator review ------------------------------------------------------------------------------
@@ -347,6 +348,76 @@ class AuditEntry(SQLModel, table=True):
     reason: str = Field(default="", max_length=300)
     before: str = Field(default="", max_length=40)
     after: str = Field(default="", max_length=40)
+
+
+# --- payments and payment plans -----------------------------------------------------------------
+
+
+class PaymentStatus(StrEnum):
+    PENDING = "pendiente"  # created, the customer is at the provider's checkout
+    APPROVED = "aprobado"  # the provider confirmed it: the invoice is "Pago en acreditación"
+    REJECTED = "rechazado"
+
+
+class Payment(SQLModel, table=True):
+    """One attempt to pay an invoice or a plan's cuota through a payment provider."""
+
+    __tablename__ = "payments"
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)  # our reference at the provider
+    user_id: int = Field(index=True)
+    invoice_id: str | None = Field(default=None, max_length=32, index=True)
+    installment_id: int | None = Field(default=None, index=True)
+    provider: str = Field(max_length=16)  # demo | mercadopago
+    external_id: str = Field(default="", max_length=64, index=True)  # the provider's payment id
+    status: str = Field(default=PaymentStatus.PENDING, max_length=12)
+    amount_cents: int
+    created_at: datetime
+    updated_at: datetime
+
+
+class PlanStatus(StrEnum):
+    ACTIVE = "activo"
+    FINISHED = "finalizado"
+
+
+class PaymentPlan(SQLModel, table=True):
+    """A Plan de Pago a customer subscribed for overdue invoices of a validated link."""
+
+    __tablename__ = "payment_plans"
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(index=True)
+    supply_number: str = Field(max_length=12, index=True)
+    installments: int
+    monthly_rate_bp: int
+    principal_cents: int
+    total_cents: int
+    status: str = Field(default=PlanStatus.ACTIVE, max_length=12)
+    created_at: datetime
+
+
+class PlanInvoice(SQLModel, table=True):
+    """An invoice included in a plan: an invoice is in one plan at most."""
+
+    __tablename__ = "plan_invoices"
+
+    invoice_id: str = Field(primary_key=True, max_length=32)
+    plan_id: int = Field(index=True)
+
+
+class PlanInstallment(SQLModel, table=True):
+    """One cuota of a plan: paid like an invoice."""
+
+    __tablename__ = "plan_installments"
+    __table_args__ = (UniqueConstraint("plan_id", "number", name="uq_installment_plan_number"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    plan_id: int = Field(index=True)
+    number: int
+    due_on: date
+    amount_cents: int
+    paid_at: datetime | None = None
 
 
 class QuizChallenge(SQLModel, table=True):
@@ -488,6 +559,8 @@ class InvoicePublicStatus(StrEnum):
     PAID = InvoiceStatus.PAID
     UNPAID = InvoiceStatus.UNPAID
     OVERDUE = "vencida"
+    CREDITING = "en_acreditacion"  # paid through the portal, until the next billing import says pagada
+    IN_PLAN = "en_plan"  # included in a Plan de Pago
 
 
 class LinkPublic(BaseModel):
@@ -746,3 +819,107 @@ class DisputePublic(BaseModel):
     received: bool = False  # the holder's notice is recorded (now or on an earlier visit)
     already_received: bool = False  # it had been recorded before this visit
     received_at: str = ""  # dd/mm/aaaa hh:mm of the notice, once recorded
+
+
+# --- Trámites: payment plans and factura digital (DTOs) -------------------------------------------
+
+
+class CuotaPublic(BaseModel):
+    """One cuota of a plan, simulated or subscribed."""
+
+    id: int = 0  # a subscribed cuota's id (what "Pagar" sends); 0 in a simulation
+    number: int = 0
+    due_on: str = ""  # dd/mm/aaaa
+    amount: str = ""  # "$ 12.345,67"
+    amount_cents: int = 0
+    paid: bool = False
+    status_label: str = ""  # Pagada | Pago en acreditación | Impaga | Vencida ("" in a simulation)
+    can_pay: bool = False  # subscribed, not paid, no approved payment
+
+
+class PlanOptionPublic(BaseModel):
+    """A plan of N cuotas for an amount: its schedule and total (the simulator and the form's preview)."""
+
+    installments: int = 0
+    cuotas: list[CuotaPublic] = []
+    principal: str = ""
+    total: str = ""
+    total_cents: int = 0
+    label: str = ""  # "3 cuotas de $ 1.234,56"
+
+
+class PlanInvoiceChoicePublic(BaseModel):
+    """An overdue invoice that can go into a plan."""
+
+    id: str = ""
+    number: str = ""
+    period: str = ""  # "Octubre 2026"
+    due_on: str = ""
+    amount: str = ""
+    amount_cents: int = 0
+
+
+class PlanPublic(BaseModel):
+    """A subscribed Plan de Pago, with its cuotas."""
+
+    id: int = 0
+    supply_number: str = ""
+    installments: int = 0
+    principal: str = ""
+    total: str = ""
+    rate: str = ""  # "2,5 % mensual"
+    created_at: str = ""  # dd/mm/aaaa hh:mm
+    status: str = ""  # PlanStatus.*
+    status_label: str = ""  # Activo | Finalizado
+    invoice_ids: list[str] = []
+    invoice_numbers: list[str] = []
+    cuotas: list[CuotaPublic] = []
+
+
+class ProcedureLinkPublic(BaseModel):
+    """One linked supply on Trámites Comerciales, with what the customer can do with it."""
+
+    number: str = ""
+    holder_name: str = ""
+    link_status: str = ""  # LinkStatus.*
+    link_status_label: str = ""
+    review_deadline: str = ""  # pending: "dd/mm/aaaa hh:mm" ("" if nothing is queued)
+    reject_reason_text: str = ""  # rejected: why
+    can_replace_poder: bool = False
+    digital_invoice: bool = False
+    can_set_digital_invoice: bool = False  # validated or pending
+    can_subscribe: bool = False  # validated
+    debt: str = ""  # what the overdue invoices not in a plan add up to
+    debt_cents: int = 0
+    invoices: list[PlanInvoiceChoicePublic] = []  # overdue, unpaid, not in a plan
+    simulator: list[PlanOptionPublic] = []  # pending: the plans it will be able to choose (1, 3, 6, 12 cuotas)
+
+
+class TramitesPagePublic(BaseModel):
+    """Everything /tramites shows."""
+
+    links: list[ProcedureLinkPublic] = []
+    plans: list[PlanPublic] = []
+    rate: str = ""  # "2,5 % mensual"
+    first_due: str = ""  # dd/mm/aaaa of a plan subscribed today
+
+
+# --- payments (DTOs) ------------------------------------------------------------------------------
+
+
+class PaymentStartPublic(BaseModel):
+    """Where **Pagar** sends the customer: the provider's checkout (or the demo page of the portal)."""
+
+    payment_id: str = ""
+    redirect_url: str = ""
+
+
+class DemoCheckoutPublic(BaseModel):
+    """The demo checkout page (/pagos/demo/<id>): what is being paid and how it ended."""
+
+    payment_id: str = ""
+    title: str = ""  # "Factura N° 0012-00345678 — Suministro N° 2000380655" or "Cuota 2 del plan N° 7"
+    amount: str = ""  # "$ 12.345,67"
+    status: str = ""  # PaymentStatus.*
+    status_label: str = ""  # "Pendiente" | "Aprobado" | "Rechazado"
+    return_url: str = ""  # the page to go back to (the supply's invoices, or Trámites)

@@ -17,6 +17,7 @@ OPERADOR = "/operador"
 OPERADOR_ITEM = "/operador/item/[id]"
 OPERADOR_AUDITORIA = "/operador/auditoria"
 DEV_BANDEJA = "/dev/bandeja"
+PAGO_DEMO = "/pagos/demo/[id]"  # the demo checkout (AUTOGESTION_PAYMENTS=demo): "Demostración — no se cobra nada"
 
 
 def suministro(numero: str) -> str:

@@ -71,7 +71,7 @@ def user_menu() -> rx.Component:
                 rx.icon("circle-user", size=18),
                 rx.text(
                     "Sesión " + SessionState.user_name,
-                    max_width="12em",
+                    max_width=rx.breakpoints(initial="9em", sm="14em"),
                     overflow="hidden",
                     text_overflow="ellipsis",
                     white_space="nowrap",
@@ -152,6 +152,7 @@ def app_layout(title: str, *children: rx.Component) -> rx.Component:
                     font_weight="600",
                     underline="none",
                     padding="0 0.6em",
+                    display=rx.breakpoints(initial="none", sm="block"),  # phones have the menu right below
                 ),
                 user_menu(),
                 rx.text(

@@ -23,6 +23,8 @@ INVOICE_STATUS_COLORS = (
     (InvoicePublicStatus.PAID, "green"),
     (InvoicePublicStatus.UNPAID, "amber"),
     (InvoicePublicStatus.OVERDUE, "red"),
+    (InvoicePublicStatus.CREDITING, "blue"),
+    (InvoicePublicStatus.IN_PLAN, "violet"),
     "gray",
 )
 

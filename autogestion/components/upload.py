@@ -33,6 +33,8 @@ def upload_box(*, upload_id: str, button: str, hint: str, accept: dict, on_uploa
             spacing="2",
         ),
         id=upload_id,
+        # react-dropzone's hidden file input has no label; the page script names it after this (axe "label").
+        custom_attrs={"data-upload-label": f"Archivo elegido ({hint})"},
         accept=accept,
         multiple=False,
         max_files=1,

@@ -29,7 +29,7 @@ HEADERS = [
     "VENCIMIENTO",
     ("IMPORTE", "right"),
     "ESTADO",
-    ("IMPRIMIR", "right", True),
+    ("ACCIONES", "right", True),
 ]
 
 
@@ -122,6 +122,27 @@ def _print_button(row, **props) -> rx.Component:
     )
 
 
+def _pay_button(row, **props) -> rx.Component:
+    return rx.button(
+        rx.icon("credit-card", size=16),
+        "Pagar",
+        size="2",
+        on_click=S.pay(row.id),
+        aria_label="Pagar factura " + row.number,
+        **props,
+    )
+
+
+def _actions(row) -> rx.Component:
+    """Pagar (unpaid or overdue, not in acreditación nor in a plan) beside Imprimir."""
+    return rx.hstack(
+        rx.cond(row.payable, _pay_button(row)),
+        _print_button(row),
+        spacing="2",
+        justify="end",
+    )
+
+
 def _row(row) -> rx.Component:
     cell = {"white_space": "nowrap", "vertical_align": "middle"}
     return rx.table.row(
@@ -131,7 +152,7 @@ def _row(row) -> rx.Component:
         rx.table.cell(row.due_on, **cell),
         rx.table.cell(row.amount, text_align="right", font_weight="600", **cell),
         rx.table.cell(status_badge(row.status, row.status_label, INVOICE_STATUS_COLORS), **cell),
-        rx.table.cell(_print_button(row), text_align="right", **cell),
+        rx.table.cell(_actions(row), text_align="right", **cell),
         _hover={"background": "#f6f9fd"},
     )
 
@@ -146,6 +167,7 @@ def _card(row) -> rx.Component:
         card_row("Vencimiento", row.due_on),
         card_row("Emisión", row.issued_on),
         card_row("N° de factura", row.number),
+        rx.cond(row.payable, _pay_button(row, width="100%")),
         _print_button(row, width="100%"),
     )
 

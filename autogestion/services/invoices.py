@@ -21,6 +21,9 @@ from autogestion.models import (
     InvoicePublicStatus,
     InvoiceStatus,
     LinkStatus,
+    Payment,
+    PaymentStatus,
+    PlanInvoice,
     Supply,
     SupplyDetailPublic,
     SupplyLink,
@@ -47,22 +50,62 @@ STATUS_LABELS = {
     InvoicePublicStatus.PAID: "Pagada",
     InvoicePublicStatus.UNPAID: "Impaga",
     InvoicePublicStatus.OVERDUE: "Vencida",
+    InvoicePublicStatus.CREDITING: "Pago en acreditación",
+    InvoicePublicStatus.IN_PLAN: "En plan de pago",
 }
+PAYABLE = (InvoicePublicStatus.UNPAID, InvoicePublicStatus.OVERDUE)
 
 
-def invoice_status(invoice: Invoice, today: date) -> str:
+def invoice_status(invoice: Invoice, today: date, *, crediting: bool = False, in_plan: bool = False) -> str:
     """The one rule for an invoice's status, on the page and on the PDF.
 
     Args:
         invoice: The invoice.
         today: The date in Argentina the due date is compared with.
+        crediting: An approved portal payment exists for it (see crediting_ids).
+        in_plan: It is part of a Plan de Pago (see in_plan_ids).
 
     Returns:
-        InvoicePublicStatus.PAID, OVERDUE (unpaid and past its due date) or UNPAID.
+        InvoicePublicStatus.PAID (the billing import says so), IN_PLAN, CREDITING (paid through the portal,
+        waiting for the billing import), OVERDUE (unpaid and past its due date) or UNPAID.
     """
     if invoice.status == InvoiceStatus.PAID:
         return InvoicePublicStatus.PAID
+    if in_plan:
+        return InvoicePublicStatus.IN_PLAN
+    if crediting:
+        return InvoicePublicStatus.CREDITING
     return InvoicePublicStatus.OVERDUE if invoice.due_on < today else InvoicePublicStatus.UNPAID
+
+
+async def crediting_ids(session, invoice_ids: list[str]) -> set[str]:
+    """Which of these invoices have an approved portal payment (one query)."""
+    if not invoice_ids:
+        return set()
+    rows = await session.exec(
+        select(Payment.invoice_id)
+        .where(Payment.invoice_id.in_(invoice_ids), Payment.status == PaymentStatus.APPROVED)
+        .distinct()
+    )
+    return {row for row in rows.all() if row}
+
+
+async def in_plan_ids(session, invoice_ids: list[str]) -> set[str]:
+    """Which of these invoices are part of a Plan de Pago (one query)."""
+    if not invoice_ids:
+        return set()
+    rows = await session.exec(select(PlanInvoice.invoice_id).where(PlanInvoice.invoice_id.in_(invoice_ids)))
+    return set(rows.all())
+
+
+async def invoice_status_of(session, invoice: Invoice, today: date) -> str:
+    """invoice_status for one invoice, looking up its payments and plan."""
+    return invoice_status(
+        invoice,
+        today,
+        crediting=bool(await crediting_ids(session, [invoice.id])),
+        in_plan=bool(await in_plan_ids(session, [invoice.id])),
+    )
 
 
 def pdf_file_name(invoice_number: str) -> str:
@@ -129,8 +172,8 @@ def _detail(supply: Supply, link: SupplyLink) -> SupplyDetailPublic:
     )
 
 
-def _invoice_public(invoice: Invoice, today: date) -> InvoicePublic:
-    status = invoice_status(invoice, today)
+def _invoice_public(invoice: Invoice, today: date, *, crediting: bool = False, in_plan: bool = False) -> InvoicePublic:
+    status = invoice_status(invoice, today, crediting=crediting, in_plan=in_plan)
     return InvoicePublic(
         id=invoice.id,
         period=format_period(invoice.period),
@@ -142,7 +185,7 @@ def _invoice_public(invoice: Invoice, today: date) -> InvoicePublic:
         consumption_kwh=invoice.consumption_kwh,
         status=status,
         status_label=STATUS_LABELS[status],
-        payable=status != InvoicePublicStatus.PAID,
+        payable=status in PAYABLE,
     )
 
 
@@ -208,9 +251,14 @@ async def list_invoices(
             .limit(page_size)
         )
     ).all()
+    ids = [invoice.id for invoice in invoices]
+    crediting, in_plan = await crediting_ids(session, ids), await in_plan_ids(session, ids)
     return InvoicePagePublic(
         supply_number=supply.number,
-        rows=[_invoice_public(invoice, today) for invoice in invoices],
+        rows=[
+            _invoice_public(invoice, today, crediting=invoice.id in crediting, in_plan=invoice.id in in_plan)
+            for invoice in invoices
+        ],
         page=page,
         page_size=page_size,
         total_pages=total_pages,
@@ -353,7 +401,7 @@ async def invoice_pdf_for_user(
     from autogestion.adapters.invoice_pdf import render_invoice_pdf  # fpdf2 loads only when a PDF is asked for
 
     invoice, supply = await get_invoice_for_user(session=session, user_id=user_id, invoice_id=invoice_id)
-    label = STATUS_LABELS[invoice_status(invoice, today or local_today())]
+    label = STATUS_LABELS[await invoice_status_of(session, invoice, today or local_today())]
     pdf = await asyncio.to_thread(
         render_invoice_pdf, invoice=invoice, supply=supply, brand=get_settings().brand, status_label=label
     )

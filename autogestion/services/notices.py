@@ -249,3 +249,52 @@ def dispute_received(*, name: str, when: datetime, number: str) -> Email:
         f"El día {format_local(when)} recibimos su aviso de que no autorizó la asociación del Suministro {number} a "
         "otra cuenta. Nuestros operadores la revisarán con prioridad y le informaremos lo que resuelvan.",
     )
+
+
+# --- plans ----------------------------------------------------------------------------------------
+
+
+def plan_subscribed(
+    *, name: str, when: datetime, number: str, installments: int, total: str, first_due: str, invoices: str
+) -> Email:
+    """A Plan de Pago was subscribed in the portal."""
+    cuotas = "1 cuota" if installments == 1 else f"{installments} cuotas"
+    return _email(
+        f"Suministro N° {number}: suscribiste un Plan de Pago de {cuotas}",
+        name,
+        f"El día {format_local(when)} suscribió en nuestro Portal de Autogestión un Plan de Pago de {cuotas} por "
+        f"un total de {total} para el Suministro {number}. Facturas incluidas: {invoices}.",
+        f"La primera cuota vence el {first_due}. Puede ver y pagar sus cuotas en «Trámites Comerciales».",
+    )
+
+
+def digital_invoice_changed(*, name: str, when: datetime, number: str, enabled: bool) -> Email:
+    """Adhesión (or baja) a la factura digital of a supply."""
+    if enabled:
+        return _email(
+            f"Suministro N° {number}: adhesión a factura digital",
+            name,
+            f"El día {format_local(when)} adhirió el Suministro {number} a la factura digital: desde el próximo "
+            "período recibirá su factura por e-mail y podrá verla en el Portal de Autogestión.",
+        )
+    return _email(
+        f"Suministro N° {number}: baja de la factura digital",
+        name,
+        f"El día {format_local(when)} dio de baja la factura digital del Suministro {number}: desde el próximo "
+        "período recibirá su factura impresa en el domicilio del suministro.",
+    )
+
+
+# --- payments -------------------------------------------------------------------------------------
+
+
+def payment_received(*, name: str, when: datetime, what: str, amount: str, reference: str) -> Email:
+    """The receipt of a payment made through the portal (an invoice or a plan's cuota)."""
+    return _email(
+        f"Recibimos tu pago de {amount}",
+        name,
+        f"El día {format_local(when)} recibimos el pago de {what} por {amount} desde el Portal de Autogestión "
+        f"(comprobante N° {reference}).",
+        "Hasta que se registre en nuestro sistema comercial lo vas a ver en el portal como «Pago en acreditación». "
+        "No hace falta que hagas nada más.",
+    )

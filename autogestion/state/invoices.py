@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import reflex as rx
 
+from autogestion.adapters.payments import build_provider
 from autogestion.client import security_event
 from autogestion.clock import utcnow
+from autogestion.config import get_settings
 from autogestion.db import session_scope
 from autogestion.http import file_url
 from autogestion.models import DocumentKind, InvoicePagePublic, InvoicePublic, SupplyDetailPublic
-from autogestion.services import invoices, supplies
+from autogestion.services import invoices, payments, supplies
 from autogestion.services.documents import sign_link
 from autogestion.services.errors import DomainError, NotFound
 from autogestion.state.guards import customer
@@ -143,3 +145,20 @@ class InvoicesState(rx.State):
         except DomainError as exc:
             return rx.toast.error(exc.message)
         return rx.download(url=file_url(sign_link("invoice", download.invoice_id, user_id)), filename=download.filename)
+
+    @rx.event
+    @customer
+    async def pay(self, user_id: int, invoice_id: str):
+        """**Pagar**: a payment of this invoice (amount from the database), then the provider's checkout."""
+        try:
+            async with session_scope() as db:
+                started = await payments.start_payment(
+                    session=db,
+                    user_id=user_id,
+                    invoice_id=invoice_id,
+                    now=utcnow(),
+                    provider=build_provider(get_settings()),
+                )
+        except DomainError as exc:
+            return rx.toast.error(exc.message)
+        return rx.redirect(started.redirect_url)

@@ -5,6 +5,7 @@ the outbox file."""
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.harness import CAPTCHA_ANSWER, CHROMIUM  # noqa: F401  (CAPTCHA_ANSWER: used by helpers.py)
 
@@ -53,6 +54,8 @@ def page(page, app_server):
         ),
     )
     page.set_default_timeout(20_000)
+    # Assertions wait as long as actions: on a loaded 2-core CI machine a page can take over 5 s to settle.
+    expect.set_options(timeout=15_000)
     page.ws_frames = frames  # type: ignore[attr-defined]
     yield page
     assert not errors, f"browser errors: {errors}"

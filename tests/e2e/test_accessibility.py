@@ -19,7 +19,7 @@ def test_customer_pages_have_no_serious_accessibility_violations(page, base_url,
 
     def check(path: str, ready: str) -> None:
         page.goto(base_url + path)
-        expect(page.get_by_role("heading", name=ready).first).to_be_visible()
+        expect(page.get_by_role("heading", name=ready).first).to_be_visible(timeout=20_000)
         page.wait_for_timeout(300)  # the page's on_load fills it
         for violation in axe.run(page).response["violations"]:
             if violation.get("impact") in ("serious", "critical"):

@@ -51,6 +51,11 @@ ALLOWLIST: dict[str, str] = {
     "InvoicesState.next_page": "customer",
     "InvoicesState.previous_page": "customer",
     "InvoicesState.print_invoice": "customer",
+    "InvoicesState.pay": "customer",
+    # the demo checkout (/pagos/demo/<id>): only the payment's owner, only a demo payment
+    "CheckoutState.load": "customer",
+    "CheckoutState.approve": "customer",
+    "CheckoutState.reject": "customer",
     # "Subir un poder nuevo" for a rejected link (Mis Suministros' dialog, or the supply's page)
     "SuppliesState.choose_poder": "customer",
     "SuppliesState.poder_dialog_changed": "customer",
@@ -64,6 +69,15 @@ ALLOWLIST: dict[str, str] = {
     "DisputeState.dialog_changed": "public",
     "DisputeState.confirm": "public",
     "TramitesState.load": "customer",
+    # Trámites Comerciales: Plan de Pago (form, confirmation, Pagar una cuota) and Adhesión a factura digital
+    "TramitesState.choose_supply": "customer",
+    "TramitesState.toggle_invoice": "customer",
+    "TramitesState.set_installments": "customer",
+    "TramitesState.ask_confirm": "customer",
+    "TramitesState.confirm_dialog_changed": "customer",
+    "TramitesState.confirm": "customer",
+    "TramitesState.pay": "customer",
+    "TramitesState.set_digital": "customer",
     "NotificationsState.load": "customer",
     # Asociar Suministro
     "AssociateState.load": "customer",

@@ -14,6 +14,9 @@ PROD_OK = {
     "AUTOGESTION_SMTP_HOST": "smtp.example.com",
     "AUTOGESTION_SMTP_TLS": "starttls",
     "AUTOGESTION_BASE_URL": "https://autogestion.example.com",
+    "AUTOGESTION_PAYMENTS": "mercadopago",
+    "AUTOGESTION_MP_ACCESS_TOKEN": "TEST-token",
+    "AUTOGESTION_MP_WEBHOOK_SECRET": "webhook-secret",
 }
 
 

@@ -1,0 +1,158 @@
+"""Trámites Comerciales in a real browser: the demo customer links its supply, sees the simulator while it
+is pending, and once validated subscribes a 3-cuota Plan de Pago that shows in Trámites and Notificaciones."""
+
+from __future__ import annotations
+
+import os
+import re
+from datetime import timedelta
+from pathlib import Path
+
+from playwright.sync_api import expect
+
+from autogestion.clock import local_today
+from autogestion.services import plan_math
+from autogestion.services.formatting import format_money
+from tests.e2e.helpers import asociar, dni_photo, execute, login, query
+
+DEMO_DNI, DEMO_PASSWORD, DEMO_EMAIL = "20123456", "Portal.Demo26", "juan.perez@example.com"
+DEMO_SUPPLY = "2000380655"
+SHOTS = Path(os.environ.get("AUTOGESTION_SHOTS", "/tmp/shots-tramites"))
+
+
+def _shots(page, base_url: str, name: str) -> None:
+    """/tramites at desktop and phone widths, full page (for people to look at)."""
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    for width in (1280, 375):
+        page.set_viewport_size({"width": width, "height": 900})
+        page.wait_for_timeout(300)
+        page.screenshot(path=str(SHOTS / f"{name}-{width}.png"), full_page=True)
+    page.set_viewport_size({"width": 1280, "height": 900})
+
+
+def _overdue(data_dir) -> list[tuple[str, int]]:
+    return query(
+        data_dir,
+        "SELECT i.number, i.amount_cents FROM invoices i WHERE i.supply_number = ? AND i.status = 'impaga' "
+        "AND i.due_on < ? AND i.id NOT IN (SELECT invoice_id FROM plan_invoices) ORDER BY i.due_on, i.number",
+        DEMO_SUPPLY,
+        local_today().isoformat(),
+    )
+
+
+def _cleanup(data_dir) -> None:
+    """Leave the demo customer without links or plans, as the other browser tests expect it."""
+    user = "(SELECT id FROM users WHERE doc_number = ?)"
+    plans = f"(SELECT id FROM payment_plans WHERE user_id = {user})"
+    execute(data_dir, f"DELETE FROM plan_installments WHERE plan_id IN {plans}", DEMO_DNI)
+    execute(data_dir, f"DELETE FROM plan_invoices WHERE plan_id IN {plans}", DEMO_DNI)
+    execute(data_dir, f"DELETE FROM payment_plans WHERE user_id = {user}", DEMO_DNI)
+    execute(
+        data_dir,
+        f"DELETE FROM review_items WHERE link_id IN (SELECT id FROM supply_links WHERE user_id = {user})",
+        DEMO_DNI,
+    )
+    execute(data_dir, f"DELETE FROM supply_links WHERE user_id = {user}", DEMO_DNI)
+
+
+def test_the_demo_customer_subscribes_a_plan_of_3_cuotas(page, base_url, app_server, outbox, tmp_path):
+    data_dir = app_server["data_dir"]
+    login(page, base_url, DEMO_DNI, DEMO_PASSWORD)
+    expect(page).to_have_url(re.compile(r"/suministros/?$"))
+    try:
+        # No link yet: the page only offers Asociar.
+        page.goto(base_url + "/tramites")
+        expect(page.get_by_role("heading", name="Asociá un suministro")).to_be_visible()
+        expect(page.get_by_role("button", name="Asociar")).to_be_visible()
+
+        # Pending: the review deadline and the read-only simulator of the plans it will allow.
+        asociar(page, base_url, data_dir, DEMO_SUPPLY, dni=dni_photo(tmp_path))
+        page.goto(base_url + "/tramites")
+        expect(page.get_by_text("Se habilita cuando un operador valida tu suministro")).to_be_visible()
+        expect(page.get_by_text(re.compile(r"lo revisamos antes del [0-9]{2}/[0-9]{2}/[0-9]{4}"))).to_be_visible()
+        expect(page.get_by_role("tab")).to_have_count(4)
+        page.get_by_role("tab", name="12 cuotas").click()
+        expect(page.get_by_role("table", name="Simulación de 12 cuotas").get_by_role("row")).to_have_count(14)
+        expect(page.get_by_role("checkbox")).to_have_count(0)  # no form before validation
+        page.get_by_role("tab", name="3 cuotas").click()
+        _shots(page, base_url, "1-pendiente-simulador")
+
+        # An operator validates the link (written in the app's database, as the back office would).
+        execute(
+            data_dir,
+            "UPDATE supply_links SET status = 'validado' WHERE supply_number = ? "
+            "AND user_id = (SELECT id FROM users WHERE doc_number = ?)",
+            DEMO_SUPPLY,
+            DEMO_DNI,
+        )
+        overdue = _overdue(data_dir)
+        assert len(overdue) >= 2, overdue
+        page.goto(base_url + "/tramites")
+        expect(page.get_by_role("heading", name=f"Plan de Pago · Suministro N° {DEMO_SUPPLY}")).to_be_visible()
+        boxes = page.get_by_role("checkbox")
+        expect(boxes).to_have_count(len(overdue))
+        for index in range(len(overdue)):
+            expect(boxes.nth(index)).to_be_checked()
+
+        # Leave the newest overdue invoice out, choose 3 cuotas: the schedule is plan_math's.
+        boxes.nth(len(overdue) - 1).click()
+        expect(boxes.nth(len(overdue) - 1)).not_to_be_checked()
+        page.get_by_role("radio", name="3 cuotas").click()
+        principal = sum(amount for _, amount in overdue[:-1])
+        first_due = plan_math.next_business_day(local_today() + timedelta(days=30))
+        expected = plan_math.schedule(
+            principal_cents=principal, installments=3, monthly_rate_bp=250, first_due=first_due
+        )
+        total = format_money(plan_math.total_cents(expected))
+        table = page.get_by_role("table", name="Cuotas del plan")
+        for number, due_on, amount in plan_math.describe(expected):
+            expect(table.get_by_role("row").nth(int(number))).to_contain_text(due_on)
+            expect(table.get_by_role("row").nth(int(number))).to_contain_text(amount)
+        expect(table).to_contain_text(total)
+
+        # NO closes the confirmation; SI subscribes.
+        page.get_by_role("button", name="Suscribir plan").click()
+        dialog = page.get_by_role("alertdialog")
+        expect(dialog).to_contain_text(f"¿Confirmás el plan de 3 cuotas por {total}?")
+        dialog.get_by_role("button", name="NO").click()
+        expect(dialog).to_have_count(0)
+        assert query(data_dir, "SELECT COUNT(*) FROM payment_plans")[0][0] == 0
+        page.get_by_role("button", name="Suscribir plan").click()
+        page.get_by_role("alertdialog").get_by_role("button", name="SI").click()
+        expect(page.get_by_role("status")).to_contain_text(f"Suscribiste un Plan de Pago de 3 cuotas por {total}")
+
+        # The plan, its cuotas and its invoices, in Trámites (also after a reload).
+        page.goto(base_url + "/tramites")
+        expect(page.get_by_role("heading", name="Mis Planes de Pago")).to_be_visible()
+        expect(page.get_by_text(f"Plan de 3 cuotas · Suministro N° {DEMO_SUPPLY}")).to_be_visible()
+        for number, _ in overdue[:-1]:
+            expect(page.get_by_text(number, exact=False).first).to_be_visible()
+        [(installments, plan_total)] = query(
+            data_dir, "SELECT installments, total_cents FROM payment_plans WHERE supply_number = ?", DEMO_SUPPLY
+        )
+        assert (installments, format_money(plan_total)) == (3, total)
+        # The invoice left out is still offered.
+        expect(page.get_by_role("checkbox")).to_have_count(1)
+        _shots(page, base_url, "2-validado-formulario-y-plan")
+
+        # Adhesión a factura digital: stored and confirmed by e-mail.
+        page.get_by_role("switch").click()
+        expect(page.get_by_role("status")).to_contain_text(f"Adheriste el suministro N° {DEMO_SUPPLY}")
+        expect(page.get_by_role("switch")).to_be_checked()
+        assert query(data_dir, "SELECT digital_invoice FROM supply_links WHERE supply_number = ?", DEMO_SUPPLY) == [
+            (1,)
+        ]
+        outbox.wait_mail(DEMO_EMAIL, "adhesión a factura digital")
+
+        # Each unpaid cuota offers Pagar (payments.start_payment is there).
+        expect(page.get_by_role("button", name="Pagar la cuota N° 1")).to_be_visible()
+
+        # The e-mail, and Notificaciones.
+        mail = outbox.wait_mail(DEMO_EMAIL, "suscribiste un Plan de Pago de 3 cuotas")
+        assert total in mail["body"]
+        page.goto(base_url + "/notificaciones")
+        expect(
+            page.get_by_text(f"Suministro N° {DEMO_SUPPLY}: suscribiste un Plan de Pago de 3 cuotas").first
+        ).to_be_visible()
+    finally:
+        _cleanup(data_dir)
