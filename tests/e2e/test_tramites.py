@@ -13,7 +13,7 @@ from playwright.sync_api import expect
 from autogestion.clock import local_today
 from autogestion.services import plan_math
 from autogestion.services.formatting import format_money
-from tests.e2e.helpers import asociar, dni_photo, execute, login, query
+from tests.e2e.helpers import asociar, decide_item, dni_photo, execute, login, operator_login, query, search_queue
 
 DEMO_DNI, DEMO_PASSWORD, DEMO_EMAIL = "20123456", "Portal.Demo26", "juan.perez@example.com"
 DEMO_SUPPLY = "2000380655"
@@ -77,14 +77,19 @@ def test_the_demo_customer_subscribes_a_plan_of_3_cuotas(page, base_url, app_ser
         page.get_by_role("tab", name="3 cuotas").click()
         _shots(page, base_url, "1-pendiente-simulador")
 
-        # An operator validates the link (written in the app's database, as the back office would).
-        execute(
-            data_dir,
-            "UPDATE supply_links SET status = 'validado' WHERE supply_number = ? "
-            "AND user_id = (SELECT id FROM users WHERE doc_number = ?)",
-            DEMO_SUPPLY,
-            DEMO_DNI,
-        )
+        # An operator validates the link in the back office: the DNI photo is LEGIBLE, the holder's link is validado.
+        operator_page = page.context.browser.new_context(viewport={"width": 1440, "height": 900}).new_page()
+        operator_login(operator_page, base_url)
+        search_queue(operator_page, DEMO_DNI)
+        queue = operator_page.get_by_role("table", name="Cola de revisión")
+        while queue.get_by_role("link", name="Juan Perez").count():
+            queue.get_by_role("link", name="Juan Perez").first.click()
+            expect(operator_page.get_by_role("heading", name="Decisión")).to_be_visible()
+            decide_item(operator_page, "LEGIBLE")
+            operator_page.get_by_role("button", name="Volver a la cola").click()
+            search_queue(operator_page, DEMO_DNI)
+        operator_page.context.close()
+        outbox.wait_mail(DEMO_EMAIL, "ya podés suscribir Planes de Pago")
         overdue = _overdue(data_dir)
         assert len(overdue) >= 2, overdue
         page.goto(base_url + "/tramites")
