@@ -110,3 +110,16 @@ def form_error(message: rx.Var) -> rx.Component:
 
 def form_info(message: rx.Var) -> rx.Component:
     return rx.cond(message != "", rx.callout(message, icon="info", color_scheme="blue", width="100%"))
+
+
+def error_line(message: rx.Var) -> rx.Component:
+    """A red ✗ and the message (announced as an alert), shown only when there is one."""
+    return rx.cond(
+        message != "",
+        rx.hstack(
+            rx.icon("circle-x", color=ERROR, size=18, flex_shrink="0"),
+            rx.text(message, color=ERROR, font_size="0.9em", role="alert"),
+            align="start",
+            spacing="2",
+        ),
+    )

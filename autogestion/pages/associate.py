@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
-from autogestion.components.fields import field, status_icon
+from autogestion.components.fields import error_line, field, status_icon
 from autogestion.components.layout import app_layout
 from autogestion.components.theme import CARD, ERROR, MUTED, OK, PRIMARY, PRIMARY_DARK
 from autogestion.components.upload import IMAGES, IMAGES_OR_PDF, upload_box
@@ -40,18 +40,6 @@ def _step(number: int, title: str, *children, active=True, done=False, waiting: 
         style=CARD,
         spacing="3",
         align="start",
-    )
-
-
-def _error(message: rx.Var) -> rx.Component:
-    return rx.cond(
-        message != "",
-        rx.hstack(
-            rx.icon("circle-x", color=ERROR, size=18, flex_shrink="0"),
-            rx.text(message, color=ERROR, font_size="0.9em", role="alert"),
-            align="start",
-            spacing="2",
-        ),
     )
 
 
@@ -256,7 +244,7 @@ def _dni_block() -> rx.Component:
             ),
         ),
         rx.cond((~S.dni_ok & ~S.dni_on_file) | S.dni_replace, upload),
-        _error(S.dni_error),
+        error_line(S.dni_error),
         spacing="2",
         width="100%",
         align="start",
@@ -288,7 +276,7 @@ def _poder_block() -> rx.Component:
             ),
             upload,
         ),
-        _error(S.poder_error),
+        error_line(S.poder_error),
         spacing="2",
         width="100%",
         align="start",
@@ -350,7 +338,7 @@ def _steps() -> rx.Component:
         _number_step(),
         _quiz_step(),
         _documents_step(),
-        _error(S.link_error),
+        error_line(S.link_error),
         rx.flex(
             rx.text(
                 "Vas a poder consultar, imprimir y pagar tus facturas en el momento. Los Planes de Pago y otros "

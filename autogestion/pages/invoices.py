@@ -5,6 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from autogestion import routes
+from autogestion.components.fields import error_line
 from autogestion.components.layout import app_layout
 from autogestion.components.tables import (
     INVOICE_STATUS_COLORS,
@@ -17,7 +18,7 @@ from autogestion.components.tables import (
     pager,
     status_badge,
 )
-from autogestion.components.theme import CARD, ERROR, MUTED, PRIMARY, PRIMARY_DARK
+from autogestion.components.theme import CARD, MUTED, PRIMARY, PRIMARY_DARK
 from autogestion.components.upload import IMAGES_OR_PDF, upload_box
 from autogestion.state.invoices import PODER_UPLOAD_ID
 from autogestion.state.invoices import InvoicesState as S
@@ -253,15 +254,7 @@ def _rejected() -> rx.Component:
                     on_upload=S.upload_poder,
                     on_rejected=S.poder_rejected,
                 ),
-                rx.cond(
-                    S.poder_error != "",
-                    rx.hstack(
-                        rx.icon("circle-x", color=ERROR, size=18, flex_shrink="0"),
-                        rx.text(S.poder_error, color=ERROR, font_size="0.9em", role="alert"),
-                        align="start",
-                        spacing="2",
-                    ),
-                ),
+                error_line(S.poder_error),
                 style=CARD,
                 spacing="3",
                 align="start",

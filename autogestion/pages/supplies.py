@@ -5,6 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from autogestion import routes
+from autogestion.components.fields import error_line
 from autogestion.components.layout import app_layout
 from autogestion.components.tables import (
     LINK_STATUS_COLORS,
@@ -15,7 +16,7 @@ from autogestion.components.tables import (
     data_table,
     status_badge,
 )
-from autogestion.components.theme import CARD, ERROR, MUTED, PRIMARY, PRIMARY_DARK
+from autogestion.components.theme import CARD, MUTED, PRIMARY, PRIMARY_DARK
 from autogestion.components.upload import IMAGES_OR_PDF, upload_box
 from autogestion.models import LinkStatus
 from autogestion.state.supplies import PODER_UPLOAD_ID, SuppliesState
@@ -243,15 +244,7 @@ def _poder_dialog() -> rx.Component:
                     on_upload=SuppliesState.upload_poder,
                     on_rejected=SuppliesState.poder_rejected,
                 ),
-                rx.cond(
-                    SuppliesState.poder_error != "",
-                    rx.hstack(
-                        rx.icon("circle-x", color=ERROR, size=18, flex_shrink="0"),
-                        rx.text(SuppliesState.poder_error, color=ERROR, font_size="0.9em", role="alert"),
-                        align="start",
-                        spacing="2",
-                    ),
-                ),
+                error_line(SuppliesState.poder_error),
                 rx.flex(
                     rx.dialog.close(rx.button("Cancelar", variant="soft", color_scheme="gray")),
                     justify="end",
