@@ -142,8 +142,16 @@ def login(page: Page, base_url: str, dni: str, password: str) -> None:
 
 
 def logout(page: Page) -> None:
-    page.get_by_role("button", name="Menú del usuario").click()
-    page.get_by_role("menuitem", name="Salir").click()
+    # A click that lands before the page has hydrated opens nothing: open the menu again until it shows.
+    salir = page.get_by_role("menuitem", name="Salir")
+    for _ in range(4):
+        page.get_by_role("button", name="Menú del usuario").click()
+        try:
+            salir.wait_for(state="visible", timeout=5_000)
+            break
+        except Exception:
+            page.keyboard.press("Escape")
+    salir.click()
     expect(page).to_have_url(re.compile(r"/login/?$"))
 
 
