@@ -13,6 +13,7 @@ from autogestion import routes
 from autogestion.client import security_event
 from autogestion.config import get_settings
 from autogestion.http import transformers
+from autogestion.logs import configure_logging
 from autogestion.pages.associate import asociar
 from autogestion.pages.checkout import pago_demo
 from autogestion.pages.dev_inbox import dev_bandeja
@@ -47,6 +48,7 @@ from autogestion.state.tramites import TramitesState
 
 log = logging.getLogger("autogestion")
 settings = get_settings()
+configure_logging(settings)  # JSON lines in production (every logger, Reflex's and granian's too), text otherwise
 
 
 def _raised_in(exception: BaseException, function: str) -> bool:
@@ -149,23 +151,33 @@ async def background_services():
     from autogestion.services import maintenance
     from autogestion.services.outbox import run_worker
 
-    controller = None
+    sink = None
     if settings.smtp_sink:
-        from autogestion.adapters.mail_sink import start_sink
+        from autogestion.adapters.mail_sink import start_sink_once
 
-        try:
-            controller = start_sink(settings.smtp_host, settings.smtp_port, settings.mail_dir)
-        except OSError as exc:  # another backend worker (or `make run`'s sink) already listens there
-            log.info("SMTP sink not started here: %s", exc)
+        try:  # one process of all the backend workers (and `autogestion smtp-sink`) runs it: a file lock says which
+            sink = start_sink_once(
+                settings.smtp_host, settings.smtp_port, settings.mail_dir, settings.data_dir / "smtp-sink.lock"
+            )
+        except OSError as exc:  # the port is taken by something that is not our sink
+            log.warning("SMTP sink not started: %s", exc)
     stop = asyncio.Event()
-    tasks = [asyncio.create_task(run_worker(stop=stop)), asyncio.create_task(maintenance.run_forever(stop=stop))]
+    tasks = [asyncio.create_task(maintenance.run_forever(stop=stop))]
+    if settings.outbox_in_backend:  # false when dedicated `autogestion worker` processes deliver the outbox
+        tasks.append(asyncio.create_task(run_worker(stop=stop)))
     try:
         yield
     finally:
         stop.set()
-        await asyncio.wait(tasks, timeout=5)
-        if controller is not None:
-            controller.stop()
+        # The outbox finishes the message in flight (a send is bounded by its timeout); a task still running
+        # after that is cancelled, and its claimed row is sent again once the claim lapses.
+        _done, pending = await asyncio.wait(tasks, timeout=15)
+        for task in pending:
+            task.cancel()
+        if sink is not None:
+            from autogestion.adapters.mail_sink import stop_owned_sink
+
+            stop_owned_sink(sink)
 
 
 app.register_lifespan_task(background_services)

@@ -15,6 +15,7 @@ from contextvars import ContextVar
 security_log = logging.getLogger("autogestion.security")
 _client_ip: ContextVar[str] = ContextVar("client_ip", default="")
 _UNKNOWN = "0.0.0.0"
+_RECORD_ATTRS = frozenset(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {"message", "asctime"}
 
 
 def parse_networks(value: str) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
@@ -96,6 +97,14 @@ def security_event(event: str, **fields: object) -> None:
     Pass masked documents (`formatting.mask_document`), user ids and reasons; never passwords, codes,
     session ids or tokens.
     """
-    parts = [f"event={event}", f"ip={_clean(client_ip())}"]
+    ip = client_ip()
+    parts = [f"event={event}", f"ip={_clean(ip)}"]
     parts += [f"{key}={_clean(value)}" for key, value in fields.items()]
-    security_log.warning(" ".join(parts))
+    # The same facts as fields of their own: the production log (JSON, autogestion/logs.py) shows them as
+    # keys. A name LogRecord already uses (e.g. "name") gets a trailing underscore instead of clashing.
+    extra: dict[str, object] = {"event": event, "ip": ip}
+    for key, value in fields.items():
+        extra[f"{key}_" if key in _RECORD_ATTRS or key in extra else key] = (
+            value if isinstance(value, (int, float, bool)) or value is None else str(value)[:200]
+        )
+    security_log.warning(" ".join(parts), extra=extra)

@@ -29,6 +29,7 @@
 | AUTOGESTION_MP_ACCESS_TOKEN | (empty) | Mercado Pago access token (required in production) |
 | AUTOGESTION_MP_WEBHOOK_SECRET | (empty) | Mercado Pago webhook secret, checks x-signature (required in production) |
 | AUTOGESTION_MP_API_URL | https://api.mercadopago.com | Mercado Pago API base address |
+| AUTOGESTION_OUTBOX_IN_BACKEND | true | each backend worker also delivers the outbox; false when dedicated `autogestion worker` processes run |
 """
 
 from __future__ import annotations
@@ -120,6 +121,8 @@ class Settings:
     mp_access_token: str = ""
     mp_webhook_secret: str = ""
     mp_api_url: str = "https://api.mercadopago.com"
+    # outbox delivery (issue 10, ops)
+    outbox_in_backend: bool = True
 
     @property
     def is_production(self) -> bool:
@@ -191,6 +194,7 @@ def load_settings(environ: dict[str, str] | os._Environ = os.environ) -> Setting
         mp_access_token=environ.get("AUTOGESTION_MP_ACCESS_TOKEN", "").strip(),
         mp_webhook_secret=environ.get("AUTOGESTION_MP_WEBHOOK_SECRET", "").strip(),
         mp_api_url=mp_api_url,
+        outbox_in_backend=_bool("AUTOGESTION_OUTBOX_IN_BACKEND", environ.get("AUTOGESTION_OUTBOX_IN_BACKEND"), True),
     )
     if settings.is_production:
         _refuse_unsafe_production(settings)

@@ -9,12 +9,15 @@ before Reflex spools anything to disk.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import logging
+import os
 import re
+import time
 from urllib.parse import quote
 
-from sqlalchemy import text
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, PlainTextResponse, Response
@@ -24,7 +27,7 @@ from autogestion.adapters.documents import MAX_UPLOAD_BYTES
 from autogestion.client import security_event
 from autogestion.clock import utcnow
 from autogestion.config import get_settings
-from autogestion.db import get_engine, session_scope
+from autogestion.db import session_scope
 from autogestion.models import SessionKind
 from autogestion.services import operators, sessions
 from autogestion.services.documents import open_document_for_operator, open_document_for_user, verify_link
@@ -44,14 +47,78 @@ def file_url(token: str) -> str:
     return f"/api/archivo/{token}"
 
 
-async def health(_: Request) -> JSONResponse:
-    """Liveness plus a database round trip, for the reverse proxy and monitoring."""
+HEALTH_TIMEOUT_SECONDS = 3.0
+REDIS_URL_VARIABLE = "REFLEX_REDIS_URL"
+
+
+async def _database_health() -> tuple[dict, dict]:
+    """A round trip to the database (its latency) and the outbox backlog, read in the same session."""
+    from sqlmodel import select
+
+    from autogestion.db import get_factory
+    from autogestion.services import outbox
+
     try:
-        async with get_engine().connect() as conn:
-            await conn.execute(text("SELECT 1"))
-    except Exception:
-        return JSONResponse({"status": "error", "database": "unreachable"}, status_code=503)
-    return JSONResponse({"status": "ok"})
+        async with asyncio.timeout(HEALTH_TIMEOUT_SECONDS):
+            async with get_factory()() as db:
+                started = time.perf_counter()
+                await db.exec(select(1))
+                latency = (time.perf_counter() - started) * 1000
+                backlog = await outbox.backlog(session=db, now=utcnow())
+    except Exception as exc:  # only the kind of failure: a driver's text may name hosts and users
+        return {"status": "error", "error": type(exc).__name__}, {"status": "unknown"}
+    oldest = backlog.oldest_due_seconds
+    return (
+        {"status": "ok", "latency_ms": round(latency, 2)},
+        {
+            "status": "ok",
+            "pending": backlog.pending,
+            "oldest_due_seconds": None if oldest is None else round(oldest, 1),
+            "retrying": backlog.retrying,
+            "abandoned": backlog.abandoned,
+        },
+    )
+
+
+async def _redis_health(url: str) -> dict:
+    """PING the Redis Reflex keeps its state in ("not configured" without REFLEX_REDIS_URL: one worker, no
+    Redis)."""
+    if not url:
+        return {"status": "not configured"}
+    import redis.asyncio as redis
+
+    client = None
+    try:
+        async with asyncio.timeout(HEALTH_TIMEOUT_SECONDS):
+            client = redis.from_url(url, socket_connect_timeout=HEALTH_TIMEOUT_SECONDS)
+            started = time.perf_counter()
+            await client.ping()
+            latency = (time.perf_counter() - started) * 1000
+    except Exception as exc:  # the URL may hold a password: never echo it or the driver's text
+        return {"status": "error", "error": type(exc).__name__}
+    finally:
+        if client is not None:
+            with contextlib.suppress(Exception):
+                await client.aclose()
+    return {"status": "ok", "latency_ms": round(latency, 2)}
+
+
+async def health(_: Request) -> JSONResponse:
+    """The portal's health for the reverse proxy and monitoring: database, Redis, outbox backlog.
+
+    200 when the database answers and Redis (if configured) too, otherwise 503. The body names no host,
+    user or password: only statuses, latencies, counts and the kind of failure. Reflex's own `/_health`
+    checks only Redis here (the database is ours, not Reflex's `db_url`): monitor this one.
+    """
+    (database, backlog), redis_status = await asyncio.gather(
+        _database_health(), _redis_health(os.environ.get(REDIS_URL_VARIABLE, "").strip())
+    )
+    healthy = database["status"] == "ok" and redis_status["status"] != "error"
+    return JSONResponse(
+        {"status": "ok" if healthy else "error", "database": database, "redis": redis_status, "outbox": backlog},
+        status_code=200 if healthy else 503,
+        headers={"Cache-Control": "no-store"},
+    )
 
 
 def _disposition(kind: str, filename: str) -> str:

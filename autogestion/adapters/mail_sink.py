@@ -5,10 +5,13 @@ from __future__ import annotations
 import asyncio
 import email
 import email.policy
+import fcntl
 import json
 import logging
 import mailbox
+import os
 import re
+from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any
@@ -81,6 +84,61 @@ def stop_sink(controller: Controller) -> None:
         controller: The controller start_sink returned.
     """
     controller.stop()
+
+
+@dataclass
+class OwnedSink:
+    """A sink this process started, with the lock file that says so (released by stop_owned_sink)."""
+
+    controller: Controller
+    lock_fd: int
+
+
+def start_sink_once(host: str, port: int, maildir_path: Path | str, lock_path: Path | str) -> OwnedSink | None:
+    """Start the sink unless another process of this installation already runs it.
+
+    Every backend worker runs the lifespan task that would start the sink; only the one holding an
+    exclusive lock on ``lock_path`` (fcntl, released by the kernel when its process dies) starts it, so
+    the others neither try to bind the port nor log a failure. A process that finds the lock free after
+    the holder died takes it over on its next start.
+
+    Args:
+        host: Address to listen on.
+        port: Port to listen on.
+        maildir_path: Where received messages are stored.
+        lock_path: The lock file, normally ``<data dir>/smtp-sink.lock``.
+
+    Returns:
+        The sink this process started, or None when another process holds the lock.
+
+    Raises:
+        OSError: The lock was ours but the port is taken by something else (a sink of another
+            installation, or a real SMTP server).
+    """
+    lock_path = Path(lock_path)
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        return None
+    try:
+        controller = start_sink(host, port, maildir_path)
+    except BaseException:
+        os.close(fd)  # closing releases the lock: the next process may try
+        raise
+    os.ftruncate(fd, 0)
+    os.write(fd, f"{os.getpid()}\n".encode())
+    return OwnedSink(controller, fd)
+
+
+def stop_owned_sink(owned: OwnedSink) -> None:
+    """Stop a sink started by start_sink_once and release its lock."""
+    try:
+        owned.controller.stop()
+    finally:
+        os.close(owned.lock_fd)
 
 
 def _key_order(path: Path, key: str) -> tuple[int, int, int, float]:

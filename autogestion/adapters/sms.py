@@ -7,6 +7,7 @@ import json
 import os
 import threading
 from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from pathlib import Path
 
 import httpx
@@ -17,7 +18,32 @@ SMS_TIMEOUT_SECONDS = 10.0
 
 
 class SmsGatewayError(Exception):
-    """The SMS gateway did not accept the message (the text never includes the URL or the token)."""
+    """The SMS gateway did not accept the message (the text never includes the URL or the token).
+
+    ``throttled`` is True for HTTP 429 (too many requests): the outbox then waits ``retry_after`` seconds
+    (the gateway's Retry-After, None when it gave none) without counting a failed attempt.
+    """
+
+    def __init__(self, message: str, *, throttled: bool = False, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.throttled = throttled
+        self.retry_after = retry_after
+
+
+def parse_retry_after(value: str | None, *, now: datetime | None = None) -> float | None:
+    """Seconds to wait from a Retry-After header: delta-seconds or an HTTP date; None if absent or invalid."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
 
 
 def _payload(msg: OutboxMessage) -> dict[str, str]:
@@ -48,7 +74,8 @@ class HttpSmsSender:
             msg: The outbox row (channel "sms"); recipient in E.164.
 
         Raises:
-            SmsGatewayError: Any non-2xx answer, a timeout or a connection failure.
+            SmsGatewayError: Any non-2xx answer (429: throttled, with the Retry-After), a timeout or a
+                connection failure.
         """
         headers = {"Idempotency-Key": msg.message_id}  # lets a gateway that supports it drop resends
         if self._token:
@@ -59,6 +86,9 @@ class HttpSmsSender:
         except httpx.HTTPError as exc:
             # httpx messages may quote the URL, which can carry credentials: keep only the kind of failure.
             raise SmsGatewayError(f"SMS gateway unreachable ({type(exc).__name__})") from None
+        if response.status_code == 429:
+            retry_after = parse_retry_after(response.headers.get("retry-after"))
+            raise SmsGatewayError("SMS gateway answered HTTP 429", throttled=True, retry_after=retry_after)
         if not 200 <= response.status_code < 300:
             raise SmsGatewayError(f"SMS gateway answered HTTP {response.status_code}")
 

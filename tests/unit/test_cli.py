@@ -1,10 +1,12 @@
 """`autogestion create-operator` and the demo operator of `seed-demo`, run as the command line runs them
-(one asyncio.run per command, on a SQLite file)."""
+(one asyncio.run per command, on a SQLite file); every command against an unmigrated or unreachable database
+says so in one line and exits non-zero."""
 
 from __future__ import annotations
 
 import asyncio
 import io
+import socket
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -12,17 +14,19 @@ from sqlmodel import SQLModel
 
 from autogestion import cli, db
 from autogestion.config import get_settings
+from autogestion.migrations import upgrade_head
 
 
 @pytest.fixture
 def database(tmp_path, monkeypatch):
-    """A fresh SQLite file with every table, as the process database; the engine the command opens is
+    """A fresh SQLite file migrated to head, as the process database; the engine the command opens is
     disposed afterwards."""
     path = tmp_path / "cli.db"
-    sync = create_engine(f"sqlite:///{path}")
-    SQLModel.metadata.create_all(sync)
-    monkeypatch.setenv("DATABASE_URL", f"sqlite+aiosqlite:///{path}")
+    url = f"sqlite+aiosqlite:///{path}"
+    monkeypatch.setenv("DATABASE_URL", url)
     get_settings.cache_clear()
+    upgrade_head(url)
+    sync = create_engine(f"sqlite:///{path}")
     db.set_engine(None)
     yield sync
     sync.dispose()
@@ -105,3 +109,96 @@ def test_seed_demo_creates_the_demo_operator_once(database, monkeypatch, capsys)
         engine = db._engine
         db.set_engine(None)
         asyncio.run(engine.dispose())
+
+
+# --- the database is unmigrated or unreachable ---------------------------------------------------------
+
+IMPORT = ["import-billing", "--suministros", "suministros.csv"]
+COMMANDS = [
+    pytest.param(["seed-demo"], id="seed-demo"),
+    pytest.param(IMPORT, id="import-billing"),
+    pytest.param(["create-operator", "ana.perez"], id="create-operator"),
+    pytest.param(["worker"], id="worker"),
+    pytest.param(["check-config"], id="check-config"),
+]
+
+
+def one_line_refusal(capsys, code: int) -> str:
+    captured = capsys.readouterr()
+    err = captured.err.strip()
+    assert code == 1, captured
+    assert len(err.splitlines()) == 1 and "Traceback" not in captured.err + captured.out, err
+    return err
+
+
+@pytest.fixture
+def unmigrated(tmp_path, monkeypatch):
+    """A SQLite file with the tables but without alembic_version (e.g. made by hand, or by create_all)."""
+    path = tmp_path / "plain.db"
+    sync = create_engine(f"sqlite:///{path}")
+    SQLModel.metadata.create_all(sync)
+    sync.dispose()
+    monkeypatch.setenv("DATABASE_URL", f"sqlite+aiosqlite:///{path}")
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "suministros.csv").write_text("numero,estado\n", encoding="utf-8")
+    get_settings.cache_clear()
+    db.set_engine(None)
+    return path
+
+
+@pytest.mark.parametrize("argv", COMMANDS)
+def test_unmigrated_sqlite_is_named_in_one_line(unmigrated, monkeypatch, capsys, argv):
+    code = run(argv, "Mesa.Entrada42\nMesa.Entrada42\n", monkeypatch)
+    assert one_line_refusal(capsys, code) == cli.NOT_MIGRATED
+
+
+def test_missing_sqlite_file_is_unmigrated_and_not_created(tmp_path, monkeypatch, capsys):
+    path = tmp_path / "nothing" / "here.db"
+    monkeypatch.setenv("DATABASE_URL", f"sqlite+aiosqlite:///{path}")
+    get_settings.cache_clear()
+    assert one_line_refusal(capsys, run(["seed-demo"], "", monkeypatch)) == cli.NOT_MIGRATED
+    assert not path.exists()
+
+
+def test_a_database_behind_head_asks_for_migrate(database, monkeypatch, capsys):
+    with database.begin() as conn:
+        conn.execute(text("UPDATE alembic_version SET version_num = '2cd61086b46c'"))
+    err = one_line_refusal(capsys, run(["seed-demo"], "", monkeypatch))
+    assert "no está al día" in err and "2cd61086b46c" in err and "autogestion migrate" in err
+
+
+def test_a_database_from_a_newer_version_is_named(database, monkeypatch, capsys):
+    with database.begin() as conn:
+        conn.execute(text("UPDATE alembic_version SET version_num = 'ffffffffffff'"))
+    err = one_line_refusal(capsys, run(["check-config"], "", monkeypatch))
+    assert "ffffffffffff" in err and "actualizá autogestion" in err
+
+
+def test_migrate_then_check_config_reports_the_schema(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path / 'new.db'}")
+    get_settings.cache_clear()
+    assert run(["seed-demo"], "", monkeypatch) == 1
+    assert run(["migrate"], "", monkeypatch) == 0
+    assert run(["check-config"], "", monkeypatch) == 0
+    out = capsys.readouterr().out
+    heads = cli._head_revisions()
+    assert "Database is up to date." in out and all(head in out for head in heads)
+
+
+def closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.mark.parametrize("argv", [pytest.param(["migrate"], id="migrate"), *COMMANDS])
+def test_unreachable_postgresql_is_named_in_one_line_without_password(tmp_path, monkeypatch, capsys, argv):
+    port = closed_port()
+    monkeypatch.setenv("DATABASE_URL", f"postgresql://portal:hunter2@127.0.0.1:{port}/autogestion")
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "suministros.csv").write_text("numero,estado\n", encoding="utf-8")
+    get_settings.cache_clear()
+    code = run(argv, "Mesa.Entrada42\nMesa.Entrada42\n", monkeypatch)
+    err = one_line_refusal(capsys, code)
+    assert err.startswith(f"No se puede conectar a la base de datos (127.0.0.1:{port}/autogestion)")
+    assert "hunter2" not in err and "portal" not in err

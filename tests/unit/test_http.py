@@ -139,10 +139,109 @@ async def test_session_cookie_endpoint(world, session):
     assert await sessions.resolve_session(session=session, token=token, now=utcnow()) is None
 
 
-async def test_health(engine):
+REDIS_URL = "redis://127.0.0.1:6379/4"
+
+
+def closed_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+async def _redis_up() -> bool:
+    import redis.asyncio as redis
+
+    client = redis.from_url(REDIS_URL, socket_connect_timeout=1)
+    try:
+        return bool(await client.ping())
+    except Exception:
+        return False
+    finally:
+        await client.aclose()
+
+
+async def test_health_reports_database_redis_and_outbox_backlog(engine, session, monkeypatch):
+    """Against the real database (SQLite and PostgreSQL) and the real Redis."""
+    from datetime import timedelta
+
+    from autogestion.models import OutboxStatus
+    from autogestion.services.outbox import enqueue_email
+
+    if not await _redis_up():
+        pytest.skip(f"Redis not reachable at {REDIS_URL}")
+    monkeypatch.setenv("REFLEX_REDIS_URL", REDIS_URL)
+    now = utcnow()
+    due = enqueue_email(session, to="a@example.com", subject="Aviso", body="x")
+    retrying = enqueue_email(session, to="b@example.com", subject="Aviso", body="x")
+    enqueue_email(session, to="c@example.com", subject="Aviso", body="x")  # due now
+    abandoned = enqueue_email(session, to="d@example.com", subject="Aviso", body="x")
+    sent = enqueue_email(session, to="e@example.com", subject="Aviso", body="x")
+    due.next_attempt_at = now - timedelta(minutes=10)
+    retrying.attempts, retrying.next_attempt_at = 2, now + timedelta(minutes=30)
+    abandoned.status, abandoned.attempts = OutboxStatus.ABANDONED, 5
+    sent.status = OutboxStatus.SENT
+    await session.commit()
+
     async with client() as c:
         response = await c.get("/api/health")
-    assert response.json() == {"status": "ok"}
+
+    assert response.status_code == 200 and response.headers["cache-control"] == "no-store"
+    body = response.json()
+    assert body["status"] == "ok"
+    assert body["database"]["status"] == "ok" and body["database"]["latency_ms"] >= 0
+    assert body["redis"]["status"] == "ok" and body["redis"]["latency_ms"] >= 0
+    outbox = body["outbox"]
+    assert (outbox["pending"], outbox["retrying"], outbox["abandoned"]) == (3, 1, 1)
+    assert 600 <= outbox["oldest_due_seconds"] < 660
+
+
+async def test_health_without_redis_says_not_configured(engine, monkeypatch):
+    monkeypatch.delenv("REFLEX_REDIS_URL", raising=False)
+    async with client() as c:
+        response = await c.get("/api/health")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["redis"] == {"status": "not configured"}
+    assert body["outbox"] == {
+        "status": "ok",
+        "pending": 0,
+        "oldest_due_seconds": None,
+        "retrying": 0,
+        "abandoned": 0,
+    }
+
+
+async def test_health_is_503_when_the_configured_redis_is_down_and_names_no_secret(engine, monkeypatch):
+    monkeypatch.setenv("REFLEX_REDIS_URL", f"redis://:hunter2@127.0.0.1:{closed_port()}/4")
+    async with client() as c:
+        response = await c.get("/api/health")
+    assert response.status_code == 503
+    body = response.json()
+    assert body["status"] == "error" and body["database"]["status"] == "ok"
+    assert body["redis"]["status"] == "error"
+    assert "hunter2" not in response.text and "127.0.0.1" not in response.text
+
+
+async def test_health_is_503_when_the_database_is_down_and_names_no_secret(monkeypatch):
+    from autogestion import db
+
+    monkeypatch.delenv("REFLEX_REDIS_URL", raising=False)
+    down = db.make_engine(f"postgresql+asyncpg://portal:hunter2@127.0.0.1:{closed_port()}/autogestion")
+    db.set_engine(down)
+    try:
+        async with client() as c:
+            response = await c.get("/api/health")
+    finally:
+        db.set_engine(None)
+        await down.dispose()
+    assert response.status_code == 503
+    body = response.json()
+    assert body["status"] == "error" and body["database"]["status"] == "error"
+    assert body["outbox"] == {"status": "unknown"}
+    for secret in ("hunter2", "portal", "127.0.0.1"):
+        assert secret not in response.text
 
 
 def _multipart(files: int, size: int) -> tuple[bytes, str]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -337,3 +338,106 @@ def test_redaction_spares_numbers_inside_links_and_tokens():
     assert outbox.redact_codes(text) == (
         "Tu código es ••••••. Link: https://portal/suministros/desconocer/Ab_123456-x9 y 0012-01024322"
     )
+
+
+async def test_a_send_never_outlives_its_claim_so_no_other_worker_sends_it_meanwhile(session, factory):
+    """A send that hangs is cut off at half the claim, whatever the send timeout says: the row is marked
+    failed while the claim still stands, so another worker polling all along never sends it at the same
+    time, and the retry sends it exactly once."""
+    row = enqueue_email(session, to="ana@example.com", subject="Alta", body="x")
+    await session.commit()
+    claim_for = timedelta(seconds=1)
+    sending: list[tuple[str, float, float | None]] = []  # (who, started, ended) of each send
+
+    class Hangs:
+        def __init__(self, name: str, hang: float) -> None:
+            self.name, self.hang = name, hang
+
+        async def send(self, msg):
+            entry = [self.name, time.monotonic(), None]
+            sending.append(entry)
+            try:
+                await asyncio.sleep(self.hang)
+            finally:
+                entry[2] = time.monotonic()
+
+    options = dict(claim_for=claim_for, send_timeout=30.0, backoff=(timedelta(0),) * 4)
+    first = asyncio.create_task(
+        deliver_due(session_factory=factory, mailer=Hangs("first", 10), sms_sender=FakeSender(), **options)
+    )
+    while not sending:  # the first worker has claimed the row and is stuck sending it
+        await asyncio.sleep(0.01)
+    other = Hangs("other", 0)
+    sent_by_other = 0
+    deadline = time.monotonic() + 5
+    while not sent_by_other and time.monotonic() < deadline:
+        sent_by_other += await deliver_due(session_factory=factory, mailer=other, sms_sender=FakeSender(), **options)
+        await asyncio.sleep(0.05)
+    assert await first == 0
+
+    (_, hung_start, hung_end), (who, retry_start, _) = sending
+    assert who == "other" and sent_by_other == 1 and len(sending) == 2
+    assert hung_end - hung_start <= claim_for.total_seconds() * outbox.CLAIM_SEND_SHARE + 0.2
+    assert retry_start >= hung_end  # never two sends of the same row at once
+    [stored] = await _rows(session)
+    assert stored.status == OutboxStatus.SENT and stored.attempts == 1 and stored.message_id == row.message_id
+
+
+async def test_stop_finishes_the_message_in_flight_and_claims_no_other(session, factory):
+    for n in range(3):
+        enqueue_email(session, to=f"u{n}@example.com", subject="Aviso", body="x")
+    await session.commit()
+    stop = asyncio.Event()
+
+    class StopsWhileSending:
+        sent: list[int] = []
+
+        async def send(self, msg):
+            stop.set()  # SIGTERM arrives while this message is in flight
+            await asyncio.sleep(0.05)
+            self.sent.append(msg.id)
+
+    mailer = StopsWhileSending()
+    assert await deliver_due(session_factory=factory, mailer=mailer, sms_sender=FakeSender(), stop=stop) == 1
+    first, *others = await _rows(session)
+    assert first.status == OutboxStatus.SENT and mailer.sent == [first.id]
+    assert all(r.status == OutboxStatus.PENDING and r.claimed_until is None and r.attempts == 0 for r in others)
+
+
+async def test_a_throttled_try_waits_as_asked_and_counts_no_attempt(session, factory):
+    from autogestion.adapters.sms import SmsGatewayError
+
+    for n in range(3):
+        enqueue_sms(session, to=f"+54926451{n:05d}", text="x")
+    await session.commit()
+    at = utcnow()
+    sms = FakeSender(failures=1, error=SmsGatewayError("HTTP 429", throttled=True, retry_after=120))
+    pauses = outbox.ChannelPauses()
+
+    assert await deliver_due(session_factory=factory, mailer=FakeSender(), sms_sender=sms, now=at, pauses=pauses) == 0
+    throttled, *untouched = await _rows(session)
+    assert throttled.attempts == 0 and as_utc(throttled.next_attempt_at) == as_utc(at) + timedelta(seconds=120)
+    assert sms.calls == 1 and pauses.paused("sms") and not pauses.paused("email")  # the rest waits too
+    assert all(r.attempts == 0 and r.status == OutboxStatus.PENDING for r in untouched)
+
+
+def test_retry_after_is_bounded():
+    from autogestion.adapters.sms import SmsGatewayError
+
+    def wait(seconds):
+        return outbox._retry_after(SmsGatewayError("x", throttled=True, retry_after=seconds))
+
+    assert wait(None) == outbox.THROTTLE_DEFAULT
+    assert (wait(0), wait(30), wait(10**9)) == (outbox.THROTTLE_MIN, timedelta(seconds=30), outbox.THROTTLE_MAX)
+    assert outbox._retry_after(SmsGatewayError("HTTP 500")) is None
+
+
+async def test_a_dead_channel_costs_a_round_a_few_tries_not_one_per_message(session, factory):
+    for n in range(10):
+        enqueue_email(session, to=f"u{n}@example.com", subject="Aviso", body="x")
+        enqueue_sms(session, to=f"+54926451{n:05d}", text="x")
+    await session.commit()
+    mailer, sms = FakeSender(failures=100), FakeSender()
+
+    assert await deliver_due(session_factory=factory, mailer=mailer, sms_sender=sms) == 10
+    assert mailer.calls == outbox.CHANNEL_FAILURES_PER_ROUND and len(sms.sent) == 10
