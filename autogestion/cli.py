@@ -174,7 +174,15 @@ def main(argv: list[str] | None = None) -> int:
         print(f"Configuration error: {exc}", file=sys.stderr)
         return 2
     if args.command == "check-config":
-        print(f"OK: {settings.env}, database {settings.database_url.split('://')[0]}")
+        from autogestion.capacity import CapacityError, check_database_capacity
+
+        try:
+            limits = asyncio.run(check_database_capacity(settings))
+        except CapacityError as exc:
+            print(f"Configuration error: {exc}", file=sys.stderr)
+            return 2
+        room = f", {limits.allowed} connections allowed" if limits else ""
+        print(f"OK: {settings.env}, database {settings.database_url.split('://')[0]}{room}")
         return 0
     if args.command == "migrate":
         from autogestion.migrations import upgrade_head
