@@ -50,6 +50,7 @@ class NginxSite:
     mime_types: Path = Path("/etc/nginx/mime.types")
     runtime_dir: Path | None = None  # pid, temp files and logs of an unprivileged nginx (tests); None = system
     user: str = ""  # "user www-data;" when started as root
+    proxy_bind: str = ""  # source address towards the backends (list it in AUTOGESTION_TRUSTED_PROXIES)
     redirect_http_port: int | None = 80  # with TLS: a server on this port redirecting to https
     extra: dict[str, str] = field(default_factory=dict)
 
@@ -117,6 +118,7 @@ def values(site: NginxSite) -> dict[str, str]:
             if tls
             else ""
         ),
+        "AG_PROXY_BIND": f"proxy_bind {site.proxy_bind};" if site.proxy_bind else "",
         "AG_STATIC_ROOT": str(site.static_root),
         "AG_ERROR_ROOT": str(site.error_root),
         "AG_PROXY_HEADERS": str(site.proxy_headers),
@@ -155,6 +157,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--proxy-headers", type=Path, default=DEPLOY / "proxy_headers.conf")
     parser.add_argument("--mime-types", type=Path, default=Path("/etc/nginx/mime.types"))
     parser.add_argument("--runtime-dir", type=Path, help="pid, logs and temp files here (unprivileged nginx)")
+    parser.add_argument("--proxy-bind", default="", help="source address towards the backends")
     parser.add_argument("--user", default="", help='nginx "user" directive, e.g. www-data')
     parser.add_argument("--out", type=Path, help="write here instead of standard output")
     args = parser.parse_args(argv)
@@ -171,6 +174,7 @@ def main(argv: list[str] | None = None) -> int:
         mime_types=args.mime_types,
         runtime_dir=args.runtime_dir.resolve() if args.runtime_dir else None,
         user=args.user,
+        proxy_bind=args.proxy_bind,
     )
     try:
         text = render_config(site)
