@@ -9,7 +9,7 @@ export PATH := $(CURDIR)/$(TOOLS):$(CURDIR)/$(BIN):$(PATH)
 export REFLEX_TELEMETRY_ENABLED := false
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: run test setup prerequisites migrate seed bench clean
+.PHONY: run test setup prerequisites migrate seed bench clean build-frontend run-backend
 
 prerequisites:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else 1)' 2>/dev/null || \
@@ -48,6 +48,19 @@ bench: setup
 	$(BIN)/python bench/import_billing.py
 	$(BIN)/python bench/supplies_pages.py
 	$(BIN)/python bench/operator_queue.py
+
+# Production (README, "Despliegue"): the frontend built once into static files for nginx, the backend alone.
+FRONTEND_DIST ?= dist/frontend
+
+build-frontend: setup
+	@test -n "$${AUTOGESTION_BASE_URL}" || { echo "Set AUTOGESTION_BASE_URL to the public address first: the build points the browser's websocket at it."; exit 1; }
+	AUTOGESTION_DEV_PAGES=false $(BIN)/reflex export --frontend-only --no-zip --loglevel warning
+	rm -rf $(FRONTEND_DIST) && mkdir -p $(dir $(FRONTEND_DIST)) && cp -a .web/build/client $(FRONTEND_DIST)
+	@echo "Static frontend for $${AUTOGESTION_BASE_URL} in $(FRONTEND_DIST): render deploy/nginx.conf with deploy/render.py"
+
+run-backend: setup
+	$(BIN)/autogestion check-config
+	REFLEX_BACKEND_ONLY=true $(BIN)/reflex run --env prod --loglevel warning --backend-host $${AUTOGESTION_HOST:-127.0.0.1}
 
 clean:
 	rm -rf .web var .states

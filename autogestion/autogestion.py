@@ -10,8 +10,10 @@ from contextlib import asynccontextmanager
 import reflex as rx
 
 from autogestion import routes
+from autogestion.capacity import refuse_over_capacity
 from autogestion.client import security_event
 from autogestion.config import get_settings
+from autogestion.db import BUSY_MESSAGE, is_unavailable
 from autogestion.http import transformers
 from autogestion.logs import configure_logging
 from autogestion.pages.associate import asociar
@@ -58,6 +60,10 @@ def _raised_in(exception: BaseException, function: str) -> bool:
     return frame is not None and frame.tb_frame.f_code.co_name == function
 
 
+def _first_line(exception: BaseException) -> str:
+    return f"{type(exception).__name__}: {str(exception).splitlines()[0] if str(exception) else ''}"[:300]
+
+
 def handle_backend_error(exception: Exception):
     """Last resort: log with an incident id, show only the id (never the exception text).
 
@@ -67,6 +73,11 @@ def handle_backend_error(exception: Exception):
     if isinstance(exception, AttributeError) and _raised_in(exception, "setvar"):
         security_event("handler_refused", handler="setvar", reason="no setter")
         return None
+    if is_unavailable(exception):
+        # No free connection within AUTOGESTION_DB_POOL_TIMEOUT, or the database is down or restarting:
+        # the person retries in a moment; the log gets one line, not a traceback per visitor.
+        log.warning("database unavailable: %s", _first_line(exception))
+        return rx.toast.error(BUSY_MESSAGE)
     incident = secrets.token_hex(4)
     log.exception("unhandled error, incident %s", incident, exc_info=exception)
     return rx.toast.error(f"Tuvimos un problema. Probá de nuevo en unos minutos (incidente {incident}).")
@@ -108,6 +119,9 @@ app = rx.App(
     head_components=[rx.el.meta(name="theme-color", content="#0b4a8b"), rx.el.script(LABEL_FILE_INPUTS)],
     html_lang="es-AR",
 )
+# Before anything opens a connection: refuse to serve when every worker's pool could exceed PostgreSQL's
+# max_connections (autogestion/capacity.py).
+app.register_lifespan_task(refuse_over_capacity)
 
 TITLE = "Portal de Autogestión"
 app.add_page(landing, route=routes.INDEX, title=TITLE)

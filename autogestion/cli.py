@@ -344,17 +344,27 @@ def main(argv: list[str] | None = None) -> int:
 
     configure_logging(settings)
     if args.command == "check-config":
+        from autogestion.capacity import CapacityError, check_database_capacity
+
         revisions = None
+        limits = None
 
         async def report() -> None:
-            nonlocal revisions
+            nonlocal revisions, limits
             revisions = await check_database(settings)
+            limits = await check_database_capacity(settings)
 
-        code = _run(settings, report)
+        try:
+            code = _run(settings, report)
+        except CapacityError as exc:
+            print(f"Configuration error: {exc}", file=sys.stderr)
+            return 2
         if code == 0:
             where = database_place(settings.database_url)
+            room = f", {limits.allowed} connections allowed" if limits else ""
             print(
-                f"OK: {settings.env}, database {settings.database_url.split('://')[0]} ({where}), schema {', '.join(sorted(revisions))}"
+                f"OK: {settings.env}, database {settings.database_url.split('://')[0]} ({where}), "
+                f"schema {', '.join(sorted(revisions))}{room}"
             )
         return code
     if args.command == "migrate":

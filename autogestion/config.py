@@ -29,6 +29,20 @@
 | AUTOGESTION_MP_ACCESS_TOKEN | (empty) | Mercado Pago access token (required in production) |
 | AUTOGESTION_MP_WEBHOOK_SECRET | (empty) | Mercado Pago webhook secret, checks x-signature (required in production) |
 | AUTOGESTION_MP_API_URL | https://api.mercadopago.com | Mercado Pago API base address |
+| AUTOGESTION_ALLOWED_ORIGINS | (empty) | extra origins (comma-separated) allowed for the websocket and CORS, beyond the base URL |
+| REFLEX_REDIS_URL | (empty) | Redis for Reflex's state (redis://host:6379/0); required when AUTOGESTION_WORKERS > 1 |
+| AUTOGESTION_WORKERS | 1; with Redis: the CPU count | backend worker processes on this host (the start command sets GRANIAN_WORKERS from it) |
+| AUTOGESTION_HOSTS | 1 | hosts running that many backend workers against the same database (capacity formula) |
+| AUTOGESTION_OUTBOX_PROCESSES | 1 | `autogestion worker` processes against the same database (capacity formula) |
+| AUTOGESTION_DB_POOL_SIZE | 5 | connections each process keeps open to PostgreSQL |
+| AUTOGESTION_DB_MAX_OVERFLOW | 5 | extra connections each process may open at a peak |
+| AUTOGESTION_DB_POOL_TIMEOUT | 5 | seconds a request waits for a free connection before "El portal está con mucha demanda" |
+| AUTOGESTION_DB_RESERVE | 5 | PostgreSQL connections left free for migrations, the CLI, monitoring and psql |
+
+Capacity (checked at start against PostgreSQL's `SHOW max_connections`, see `autogestion/capacity.py`):
+(AUTOGESTION_WORKERS × AUTOGESTION_HOSTS + AUTOGESTION_OUTBOX_PROCESSES) × (AUTOGESTION_DB_POOL_SIZE +
+AUTOGESTION_DB_MAX_OVERFLOW) + AUTOGESTION_DB_RESERVE ≤ max_connections − superuser_reserved_connections
+(− reserved_connections on PostgreSQL 16+).
 | AUTOGESTION_OUTBOX_IN_BACKEND | true | each backend worker also delivers the outbox; false when dedicated `autogestion worker` processes run |
 """
 
@@ -73,6 +87,39 @@ def _int(name: str, value: str | None, default: int, low: int, high: int) -> int
         raise ConfigError(f"{name} must be a whole number, not {value!r}") from None
     if not low <= number <= high:
         raise ConfigError(f"{name} must be between {low} and {high}, not {number}")
+    return number
+
+
+def _origins(name: str, value: str) -> tuple[str, ...]:
+    origins = []
+    for item in value.split(","):
+        origin = item.strip().rstrip("/")
+        if not origin:
+            continue
+        scheme, _, rest = origin.partition("://")
+        if scheme not in ("http", "https") or not rest or "/" in rest or "*" in rest:
+            raise ConfigError(f"{name}: {origin!r} is not an origin like https://portal.example.com")
+        origins.append(origin)
+    return tuple(origins)
+
+
+def _default_workers(environ, redis_url: str) -> int:
+    # Several workers share state only through Redis; without it there is one. A GRANIAN_WORKERS already
+    # in the environment is honoured (and then counted in the capacity formula).
+    if environ.get("GRANIAN_WORKERS", "").strip().isdigit():
+        return int(environ["GRANIAN_WORKERS"])
+    return (os.cpu_count() or 1) if redis_url else 1
+
+
+def _seconds(name: str, value: str | None, default: float) -> float:
+    if value is None or value.strip() == "":
+        return default
+    try:
+        number = float(value)
+    except ValueError:
+        raise ConfigError(f"{name} must be a number of seconds, not {value!r}") from None
+    if not 0.1 <= number <= 120:
+        raise ConfigError(f"{name} must be between 0.1 and 120 seconds, not {value}")
     return number
 
 
@@ -121,6 +168,26 @@ class Settings:
     mp_access_token: str = ""
     mp_webhook_secret: str = ""
     mp_api_url: str = "https://api.mercadopago.com"
+    allowed_origins: tuple[str, ...] = ()
+    redis_url: str = ""
+    workers: int = 1
+    hosts: int = 1
+    outbox_processes: int = 1
+    db_pool_size: int = 5
+    db_max_overflow: int = 5
+    db_pool_timeout: float = 5.0
+    db_reserve: int = 5
+
+    @property
+    def db_processes(self) -> int:
+        """Processes holding a pool on the database: backend workers on every host plus outbox workers."""
+        return self.workers * self.hosts + self.outbox_processes
+
+    @property
+    def cors_origins(self) -> tuple[str, ...]:
+        """Origins allowed for the websocket handshake and CORS: the base URL first, then the extra ones."""
+        return tuple(dict.fromkeys((self.base_url, *self.allowed_origins)))
+
     # outbox delivery (issue 10, ops)
     outbox_in_backend: bool = True
 
@@ -143,6 +210,9 @@ class Settings:
 
 def load_settings(environ: dict[str, str] | os._Environ = os.environ) -> Settings:
     """Read and validate the settings; raise ConfigError naming the wrong variable."""
+    redis_url = environ.get("REFLEX_REDIS_URL", "").strip()
+    if redis_url and not redis_url.startswith(("redis://", "rediss://", "unix://")):
+        raise ConfigError("REFLEX_REDIS_URL must start with redis://, rediss:// or unix://")
     env = environ.get("AUTOGESTION_ENV", "dev").strip().lower() or "dev"
     if env not in ENVIRONMENTS:
         raise ConfigError(f"AUTOGESTION_ENV must be one of {', '.join(ENVIRONMENTS)}, not {env!r}")
@@ -194,8 +264,25 @@ def load_settings(environ: dict[str, str] | os._Environ = os.environ) -> Setting
         mp_access_token=environ.get("AUTOGESTION_MP_ACCESS_TOKEN", "").strip(),
         mp_webhook_secret=environ.get("AUTOGESTION_MP_WEBHOOK_SECRET", "").strip(),
         mp_api_url=mp_api_url,
+        allowed_origins=_origins("AUTOGESTION_ALLOWED_ORIGINS", environ.get("AUTOGESTION_ALLOWED_ORIGINS", "")),
+        redis_url=redis_url,
+        workers=_int(
+            "AUTOGESTION_WORKERS", environ.get("AUTOGESTION_WORKERS"), _default_workers(environ, redis_url), 1, 64
+        ),
+        hosts=_int("AUTOGESTION_HOSTS", environ.get("AUTOGESTION_HOSTS"), 1, 1, 100),
+        outbox_processes=_int("AUTOGESTION_OUTBOX_PROCESSES", environ.get("AUTOGESTION_OUTBOX_PROCESSES"), 1, 0, 100),
+        db_pool_size=_int("AUTOGESTION_DB_POOL_SIZE", environ.get("AUTOGESTION_DB_POOL_SIZE"), 5, 1, 1000),
+        db_max_overflow=_int("AUTOGESTION_DB_MAX_OVERFLOW", environ.get("AUTOGESTION_DB_MAX_OVERFLOW"), 5, 0, 1000),
+        db_pool_timeout=_seconds("AUTOGESTION_DB_POOL_TIMEOUT", environ.get("AUTOGESTION_DB_POOL_TIMEOUT"), 5.0),
+        db_reserve=_int("AUTOGESTION_DB_RESERVE", environ.get("AUTOGESTION_DB_RESERVE"), 5, 0, 10000),
         outbox_in_backend=_bool("AUTOGESTION_OUTBOX_IN_BACKEND", environ.get("AUTOGESTION_OUTBOX_IN_BACKEND"), True),
     )
+    if settings.workers > 1 and not settings.redis_url:
+        # Reflex keeps each tab's state in the worker's memory (or its disk) without Redis: a second
+        # worker would see another state for the same tab.
+        raise ConfigError(
+            f"AUTOGESTION_WORKERS={settings.workers} needs REFLEX_REDIS_URL (the workers share state through Redis)"
+        )
     if settings.is_production:
         _refuse_unsafe_production(settings)
     return settings
@@ -235,6 +322,8 @@ def _refuse_unsafe_production(settings: Settings) -> None:
         raise ConfigError("AUTOGESTION_MP_WEBHOOK_SECRET must be set in production")
     if not settings.mp_api_url.startswith("https://"):
         raise ConfigError("AUTOGESTION_MP_API_URL must be https:// in production")
+    if any(not origin.startswith("https://") for origin in settings.allowed_origins):
+        raise ConfigError("AUTOGESTION_ALLOWED_ORIGINS must list only https:// origins in production")
 
 
 @lru_cache(maxsize=1)

@@ -1,12 +1,21 @@
-"""Async database access: one engine per process, sessions from a factory (aiosqlite or asyncpg)."""
+"""Async database access: one engine per process, sessions from a factory (aiosqlite or asyncpg).
+
+The PostgreSQL pool is sized by AUTOGESTION_DB_POOL_SIZE / _MAX_OVERFLOW (see autogestion/capacity.py for
+the formula checked at start) and a request waits at most AUTOGESTION_DB_POOL_TIMEOUT seconds for a free
+connection; past that, or when the server cannot be reached, `is_unavailable` recognises the error and
+the page shows BUSY_MESSAGE instead of a traceback.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import errno
+import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from sqlalchemy import event
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -26,14 +35,28 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.close()
 
 
-def make_engine(url: str) -> AsyncEngine:
-    """An engine for url, with SQLite's pragmas set on every connection."""
+def make_engine(
+    url: str, *, pool_size: int | None = None, max_overflow: int | None = None, pool_timeout: float | None = None
+) -> AsyncEngine:
+    """An engine for url, with SQLite's pragmas set on every connection.
+
+    PostgreSQL pools default to the settings (AUTOGESTION_DB_POOL_SIZE, _MAX_OVERFLOW, _POOL_TIMEOUT);
+    connecting gives up after the same timeout, so an unreachable server fails as fast as a full pool.
+    """
     if url.startswith("sqlite"):
         engine = create_async_engine(url, connect_args={"timeout": 30})
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
-    else:
-        engine = create_async_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
-    return engine
+        return engine
+    settings = get_settings()
+    timeout = settings.db_pool_timeout if pool_timeout is None else pool_timeout
+    return create_async_engine(
+        url,
+        pool_size=settings.db_pool_size if pool_size is None else pool_size,
+        max_overflow=settings.db_max_overflow if max_overflow is None else max_overflow,
+        pool_timeout=timeout,
+        pool_pre_ping=True,
+        connect_args={"timeout": max(timeout, 2.0)},
+    )
 
 
 def get_engine() -> AsyncEngine:
@@ -127,3 +150,54 @@ def dialect_insert(session):
     else:  # pragma: no cover - config.py only accepts these two
         raise RuntimeError(f"unsupported database dialect {name}")
     return insert
+
+
+BUSY_MESSAGE = "El portal está con mucha demanda. Probá de nuevo en unos segundos."
+
+
+def _connection_errors() -> tuple[type[BaseException], ...]:
+    """The driver's errors that mean "no connection": asyncpg's connection classes when installed."""
+    # Not every OSError: a missing document file is a bug, not a busy database.
+    errors: list[type[BaseException]] = [ConnectionError, TimeoutError, socket.gaierror]
+    try:
+        import asyncpg.exceptions as pg
+    except ImportError:  # pragma: no cover - asyncpg is a dependency
+        return tuple(errors)
+    errors += [
+        pg.PostgresConnectionError,  # SQLSTATE class 08: the connection failed or was lost
+        pg.OperatorInterventionError,  # class 57: shutdown, restart, cannot connect now
+        pg.TooManyConnectionsError,  # 53300: "sorry, too many clients already"
+        pg.InterfaceError,  # "connection is closed", "another operation is in progress" after a drop
+    ]
+    return tuple(errors)
+
+
+_DRIVER_CONNECTION_ERRORS = _connection_errors()
+_NETWORK_ERRNOS = {errno.ENETUNREACH, errno.EHOSTUNREACH, errno.ECONNREFUSED, errno.ETIMEDOUT, errno.ENETDOWN}
+
+
+def is_unavailable(exception: BaseException) -> bool:
+    """Whether exception means the database could not serve the request now (pool exhausted, server down
+    or restarting, connection lost, SQLite locked), as opposed to a bug: the caller answers BUSY_MESSAGE.
+
+    SQLAlchemy wraps driver errors (`DBAPIError.orig`, `__cause__`), so the whole chain is looked at.
+    """
+    seen: set[int] = set()
+    current: BaseException | None = exception
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, sa_exc.TimeoutError):  # QueuePool: no connection free within pool_timeout
+            return True
+        if isinstance(current, sa_exc.DBAPIError) and current.connection_invalidated:
+            return True
+        if isinstance(current, sa_exc.InterfaceError):
+            return True
+        if isinstance(current, sa_exc.OperationalError) and "database is locked" in str(current):
+            return True
+        if isinstance(current, _DRIVER_CONNECTION_ERRORS):
+            return True
+        if isinstance(current, OSError) and current.errno in _NETWORK_ERRNOS:
+            return True
+        context = None if current.__suppress_context__ else current.__context__
+        current = getattr(current, "orig", None) or current.__cause__ or context
+    return False

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import json
 import logging
 import os
@@ -27,7 +28,7 @@ from autogestion.adapters.documents import MAX_UPLOAD_BYTES
 from autogestion.client import security_event
 from autogestion.clock import utcnow
 from autogestion.config import get_settings
-from autogestion.db import session_scope
+from autogestion.db import BUSY_MESSAGE, is_unavailable, session_scope
 from autogestion.models import SessionKind
 from autogestion.services import operators, sessions
 from autogestion.services.documents import open_document_for_operator, open_document_for_user, verify_link
@@ -307,14 +308,34 @@ async def mercadopago_webhook(request: Request) -> Response:
     return JSONResponse({"ok": True})
 
 
+def unavailable_as_503(endpoint, *, as_json: bool = True):
+    """Wrap endpoint: no database connection (pool timeout, server down) answers 503 with the Spanish
+    BUSY_MESSAGE and Retry-After, in one log line; any other error propagates as before."""
+
+    @functools.wraps(endpoint)
+    async def guarded(request: Request) -> Response:
+        try:
+            return await endpoint(request)
+        except Exception as exc:
+            if not is_unavailable(exc):
+                raise
+            log.warning("database unavailable on %s: %s", request.url.path, type(exc).__name__)
+            headers = {"Retry-After": "5", "Cache-Control": "no-store"}
+            if as_json:
+                return JSONResponse({"ok": False, "detail": BUSY_MESSAGE}, status_code=503, headers=headers)
+            return PlainTextResponse(BUSY_MESSAGE, status_code=503, headers=headers)
+
+    return guarded
+
+
 def build_api() -> Starlette:
     return Starlette(
         routes=[
             Route("/api/health", health),
-            Route(SESSION_API, open_session, methods=["POST"]),
-            Route(SESSION_API, close_session, methods=["DELETE"]),
-            Route(FILE_ROUTE, download),
-            Route(WEBHOOK_PATH, mercadopago_webhook, methods=["POST"]),
+            Route(SESSION_API, unavailable_as_503(open_session), methods=["POST"]),
+            Route(SESSION_API, unavailable_as_503(close_session), methods=["DELETE"]),
+            Route(FILE_ROUTE, unavailable_as_503(download, as_json=False)),
+            Route(WEBHOOK_PATH, unavailable_as_503(mercadopago_webhook), methods=["POST"]),
         ]
     )
 

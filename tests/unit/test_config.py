@@ -53,11 +53,77 @@ def test_production_ok_and_url_rewritten():
         # Long but guessable keys.
         ({"AUTOGESTION_SECRET_KEY": "k" * 40}, "AUTOGESTION_SECRET_KEY"),
         ({"AUTOGESTION_SECRET_KEY": "abababababababababababababababab"}, "AUTOGESTION_SECRET_KEY"),
+        # A checkout that charges nothing, and Mercado Pago without its credentials or over http.
+        ({"AUTOGESTION_PAYMENTS": "demo"}, "AUTOGESTION_PAYMENTS"),
+        ({"AUTOGESTION_PAYMENTS": ""}, "AUTOGESTION_PAYMENTS"),
+        ({"AUTOGESTION_MP_ACCESS_TOKEN": ""}, "AUTOGESTION_MP_ACCESS_TOKEN"),
+        ({"AUTOGESTION_MP_WEBHOOK_SECRET": " "}, "AUTOGESTION_MP_WEBHOOK_SECRET"),
+        ({"AUTOGESTION_MP_API_URL": "http://api.mercadopago.com"}, "AUTOGESTION_MP_API_URL"),
+        # Extra websocket origins in clear, or several workers that could not share state.
+        ({"AUTOGESTION_ALLOWED_ORIGINS": "http://intranet.example.com"}, "AUTOGESTION_ALLOWED_ORIGINS"),
+        ({"AUTOGESTION_WORKERS": "4"}, "REFLEX_REDIS_URL"),
+        ({"GRANIAN_WORKERS": "3"}, "REFLEX_REDIS_URL"),
     ],
 )
 def test_production_refuses_dev_only_settings(override, variable):
     with pytest.raises(ConfigError, match=variable):
         load_settings({**PROD_OK, **override})
+
+
+def test_every_production_refusal_has_a_test():
+    """Each `raise ConfigError` of _refuse_unsafe_production names a variable that a case above covers."""
+    import inspect
+    import re
+
+    from autogestion import config
+
+    source = inspect.getsource(config._refuse_unsafe_production)
+    refused = set(re.findall(r"ConfigError\(\s*f?\"([A-Z_]+)", source))
+    cases = test_production_refuses_dev_only_settings.pytestmark[0].args[1]
+    assert refused and refused <= {variable for _, variable in cases}
+
+
+def test_production_with_redis_runs_the_workers_asked_for():
+    settings = load_settings({**PROD_OK, "REFLEX_REDIS_URL": "redis://cache:6379/0", "AUTOGESTION_WORKERS": "4"})
+    assert settings.workers == 4 and settings.redis_url == "redis://cache:6379/0"
+    assert settings.db_processes == 4 + 1  # and one `autogestion worker` by default
+
+
+def test_workers_default_to_one_without_redis_and_to_the_cores_with_it(monkeypatch):
+    monkeypatch.setattr("os.cpu_count", lambda: 3)
+    assert load_settings({}).workers == 1
+    assert load_settings({"REFLEX_REDIS_URL": "redis://127.0.0.1:6379/3"}).workers == 3
+    # GRANIAN_WORKERS set by hand is what granian will run, so it is what the capacity check counts.
+    assert load_settings({"REFLEX_REDIS_URL": "redis://127.0.0.1:6379/3", "GRANIAN_WORKERS": "2"}).workers == 2
+    with pytest.raises(ConfigError, match="AUTOGESTION_WORKERS=2 needs REFLEX_REDIS_URL"):
+        load_settings({"AUTOGESTION_WORKERS": "2"})
+
+
+def test_pool_defaults_let_five_workers_share_a_100_connection_server():
+    from autogestion.capacity import ServerLimits, check, connections_needed
+
+    settings = load_settings({"REFLEX_REDIS_URL": "redis://127.0.0.1:6379/3", "AUTOGESTION_WORKERS": "5"})
+    assert (settings.db_pool_size, settings.db_max_overflow, settings.db_pool_timeout) == (5, 5, 5.0)
+    assert connections_needed(settings) == (5 + 1) * 10 + 5 <= 97
+    check(settings, ServerLimits(max_connections=100, superuser_reserved=3))
+
+
+def test_pool_settings_and_origins_are_read():
+    settings = load_settings(
+        {
+            "AUTOGESTION_DB_POOL_SIZE": "7",
+            "AUTOGESTION_DB_MAX_OVERFLOW": "0",
+            "AUTOGESTION_DB_POOL_TIMEOUT": "2.5",
+            "AUTOGESTION_DB_RESERVE": "10",
+            "AUTOGESTION_HOSTS": "2",
+            "AUTOGESTION_OUTBOX_PROCESSES": "0",
+            "AUTOGESTION_BASE_URL": "https://autogestion.example.com/",
+            "AUTOGESTION_ALLOWED_ORIGINS": "https://www.example.com/, https://autogestion.example.com",
+        }
+    )
+    assert (settings.db_pool_size, settings.db_max_overflow, settings.db_pool_timeout) == (7, 0, 2.5)
+    assert (settings.db_reserve, settings.hosts, settings.outbox_processes) == (10, 2, 0)
+    assert settings.cors_origins == ("https://autogestion.example.com", "https://www.example.com")
 
 
 def test_local_relay_may_skip_tls():
@@ -85,6 +151,18 @@ def test_trusted_proxies_parsed():
         ({"AUTOGESTION_SMTP_SINK": "maybe"}, "AUTOGESTION_SMTP_SINK"),
         ({"DATABASE_URL": "mysql://x"}, "DATABASE_URL"),
         ({"AUTOGESTION_BCRYPT_COST": "20"}, "AUTOGESTION_BCRYPT_COST"),
+        ({"AUTOGESTION_WORKERS": "0"}, "AUTOGESTION_WORKERS"),
+        ({"AUTOGESTION_WORKERS": "dos"}, "AUTOGESTION_WORKERS"),
+        ({"AUTOGESTION_DB_POOL_SIZE": "0"}, "AUTOGESTION_DB_POOL_SIZE"),
+        ({"AUTOGESTION_DB_MAX_OVERFLOW": "-1"}, "AUTOGESTION_DB_MAX_OVERFLOW"),
+        ({"AUTOGESTION_DB_POOL_TIMEOUT": "0"}, "AUTOGESTION_DB_POOL_TIMEOUT"),
+        ({"AUTOGESTION_DB_POOL_TIMEOUT": "soon"}, "AUTOGESTION_DB_POOL_TIMEOUT"),
+        ({"AUTOGESTION_DB_RESERVE": "-2"}, "AUTOGESTION_DB_RESERVE"),
+        ({"AUTOGESTION_HOSTS": "0"}, "AUTOGESTION_HOSTS"),
+        ({"AUTOGESTION_OUTBOX_PROCESSES": "x"}, "AUTOGESTION_OUTBOX_PROCESSES"),
+        ({"AUTOGESTION_ALLOWED_ORIGINS": "*"}, "AUTOGESTION_ALLOWED_ORIGINS"),
+        ({"AUTOGESTION_ALLOWED_ORIGINS": "https://example.com/path"}, "AUTOGESTION_ALLOWED_ORIGINS"),
+        ({"REFLEX_REDIS_URL": "localhost:6379"}, "REFLEX_REDIS_URL"),
     ],
 )
 def test_bad_values_name_the_variable(env, variable):

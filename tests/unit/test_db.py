@@ -65,3 +65,21 @@ async def test_cancelled_caller_still_returns_the_connection(engine):
     assert await _count() == 0
     async with db.session_scope() as s:
         assert (await s.exec(text("SELECT 1"))).scalar_one() == 1
+
+
+async def test_postgres_pool_is_sized_from_the_settings(monkeypatch):
+    from autogestion.config import get_settings
+
+    monkeypatch.setenv("AUTOGESTION_DB_POOL_SIZE", "3")
+    monkeypatch.setenv("AUTOGESTION_DB_MAX_OVERFLOW", "2")
+    monkeypatch.setenv("AUTOGESTION_DB_POOL_TIMEOUT", "1.5")
+    get_settings.cache_clear()
+    engine = db.make_engine("postgresql+asyncpg://portal@db.invalid/portal")  # nothing connects yet
+    try:
+        pool = engine.pool
+        assert (pool.size(), pool._max_overflow, pool._timeout) == (3, 2, 1.5)
+        explicit = db.make_engine("postgresql+asyncpg://portal@db.invalid/portal", pool_size=1, max_overflow=0)
+        assert (explicit.pool.size(), explicit.pool._max_overflow) == (1, 0)
+        await explicit.dispose()
+    finally:
+        await engine.dispose()
