@@ -128,7 +128,7 @@ def _pending(link) -> rx.Component:
         rx.hstack(
             rx.icon("clock", size=16, color=MUTED, flex_shrink="0", margin_top="0.2em"),
             rx.text(
-                "Se habilita cuando un operador valida tu suministro; ",
+                "El Plan de Pago se habilita cuando un operador valida tu suministro; ",
                 rx.cond(
                     link.review_deadline != "",
                     rx.fragment("lo revisamos antes del ", rx.text.strong(link.review_deadline), "."),
@@ -263,6 +263,8 @@ def _invoice_checkbox(invoice) -> rx.Component:
             rx.checkbox(
                 checked=S.selected.contains(invoice.id),
                 on_change=lambda checked: S.toggle_invoice(invoice.id, checked),
+                # Radix draws a <button role="checkbox">, which the wrapping label does not name for axe.
+                aria_label="Incluir la factura N° " + invoice.number + " en el plan",
                 margin_top="0.25em",
                 flex_shrink="0",
             ),
@@ -299,7 +301,7 @@ def _installments_choice() -> rx.Component:
             wrap="wrap",
         ),
         value=S.installments,
-        on_change=S.set_installments,
+        on_change=S.choose_installments,
         aria_label="Cantidad de cuotas",
     )
 
@@ -373,6 +375,7 @@ def _confirm_dialog() -> rx.Component:
 
 
 def _plan_card(plan) -> rx.Component:
+    label = "Cuotas del Plan de Pago N° " + plan.id.to_string()  # unique: the form's preview is "Cuotas del plan"
     return card(
         card_title(
             rx.text(
@@ -389,9 +392,9 @@ def _plan_card(plan) -> rx.Component:
             "Suscripto el ",
             plan.created_at,
             " · Deuda ",
-            plan.principal,
+            rx.el.span(plan.principal, white_space="nowrap"),  # "$" and the number on one line
             " · Interés ",
-            plan.rate,
+            rx.el.span(plan.rate, white_space="nowrap"),
             color=MUTED,
             font_size="0.88em",
         ),
@@ -399,8 +402,8 @@ def _plan_card(plan) -> rx.Component:
         rx.box(
             rx.cond(
                 S.can_pay,
-                _schedule_table(plan.cuotas, label="Cuotas del plan", total=plan.total, with_status=True, payable=True),
-                _schedule_table(plan.cuotas, label="Cuotas del plan", total=plan.total, with_status=True),
+                _schedule_table(plan.cuotas, label=label, total=plan.total, with_status=True, payable=True),
+                _schedule_table(plan.cuotas, label=label, total=plan.total, with_status=True),
             ),
             overflow_x="auto",
             width="100%",
