@@ -179,9 +179,13 @@ def _rejected(link) -> rx.Component:
         rx.callout.icon(rx.icon("circle-x")),
         rx.vstack(
             rx.text(rx.text.strong("Motivo: "), link.reject_reason_text),
-            rx.text(
-                rx.link("Subí un poder nuevo desde Mis Suministros", href=routes.SUMINISTROS, underline="always"),
-                " y lo revisamos otra vez.",
+            rx.cond(
+                link.can_replace_poder,  # an apoderado's link: a new poder reopens it
+                rx.text(
+                    rx.link("Subí un poder nuevo desde Mis Suministros", href=routes.SUMINISTROS, underline="always"),
+                    " y lo revisamos otra vez.",
+                ),
+                rx.text(rx.link("Ver el detalle en Mis Suministros", href=routes.SUMINISTROS, underline="always")),
             ),
             spacing="1",
         ),

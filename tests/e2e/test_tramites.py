@@ -234,6 +234,9 @@ def test_the_demo_customer_subscribes_a_plan_of_3_cuotas(page, base_url, app_ser
         )
         page.goto(base_url + "/tramites")
         expect(page.get_by_text("La imagen no se lee bien.")).to_be_visible()
+        # The holder's own link has no poder to replace: no "Subí un poder nuevo".
+        expect(page.get_by_role("link", name="Ver el detalle en Mis Suministros")).to_be_visible()
+        expect(page.get_by_text("Subí un poder nuevo")).to_have_count(0)
         expect(page.get_by_role("checkbox")).to_have_count(0)
         _shots(page, base_url, "6-rechazado")
     finally:
