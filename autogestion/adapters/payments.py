@@ -7,6 +7,10 @@ to confirm what a webhook says (the body of a notification is never believed).
 
 `verify_mp_signature` checks Mercado Pago's `x-signature` header (`ts=…,v1=…`): v1 is the HMAC-SHA256 hex,
 keyed by the webhook secret, of the manifest `id:{data.id};request-id:{x-request-id};ts:{ts};`.
+
+The preference's notification_url carries `source_news=webhooks`: Mercado Pago then sends only Webhooks
+notifications there, not the older IPN ones, which its documentation says cannot be validated with the secret
+(they would all be refused with 401 and retried for nothing).
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ import re
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Protocol
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import httpx
 
@@ -75,6 +80,13 @@ class DemoProvider:
         return None  # the demo page decides through services.payments.demo_decide, never by notification
 
 
+def webhooks_only(url: str) -> str:
+    """`url` with `source_news=webhooks` in its query (Webhooks notifications only, no IPN)."""
+    parts = urlsplit(url)
+    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k != "source_news"]
+    return urlunsplit(parts._replace(query=urlencode([*query, ("source_news", "webhooks")])))
+
+
 def cents_to_amount(cents: int) -> float:
     return float(Decimal(cents) / 100)
 
@@ -121,7 +133,7 @@ class MercadoPagoProvider:
                 }
             ],
             "external_reference": payment_id,
-            "notification_url": notification_url,
+            "notification_url": webhooks_only(notification_url),
             "back_urls": {"success": return_url, "failure": return_url, "pending": return_url},
             "auto_return": "approved",
         }

@@ -16,7 +16,12 @@ def _result() -> rx.Component:
     return rx.cond(
         c.status == PaymentStatus.APPROVED,
         rx.callout(
-            "Pago aprobado. La factura queda como «Pago en acreditación» hasta que se registre en el sistema comercial.",
+            rx.cond(
+                c.return_url == routes.TRAMITES,  # a plan's cuota, paid at once
+                "Pago aprobado. La cuota figura como pagada en Trámites Comerciales.",
+                "Pago aprobado. La factura queda como «Pago en acreditación» hasta que se registre en el sistema "
+                "comercial.",
+            ),
             icon="circle-check",
             color_scheme="green",
             high_contrast=True,

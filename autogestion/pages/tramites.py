@@ -128,7 +128,7 @@ def _pending(link) -> rx.Component:
         rx.hstack(
             rx.icon("clock", size=16, color=MUTED, flex_shrink="0", margin_top="0.2em"),
             rx.text(
-                "Se habilita cuando un operador valida tu suministro; ",
+                "El Plan de Pago se habilita cuando un operador valida tu suministro; ",
                 rx.cond(
                     link.review_deadline != "",
                     rx.fragment("lo revisamos antes del ", rx.text.strong(link.review_deadline), "."),
@@ -179,9 +179,13 @@ def _rejected(link) -> rx.Component:
         rx.callout.icon(rx.icon("circle-x")),
         rx.vstack(
             rx.text(rx.text.strong("Motivo: "), link.reject_reason_text),
-            rx.text(
-                rx.link("Subí un poder nuevo desde Mis Suministros", href=routes.SUMINISTROS, underline="always"),
-                " y lo revisamos otra vez.",
+            rx.cond(
+                link.can_replace_poder,  # an apoderado's link: a new poder reopens it
+                rx.text(
+                    rx.link("Subí un poder nuevo desde Mis Suministros", href=routes.SUMINISTROS, underline="always"),
+                    " y lo revisamos otra vez.",
+                ),
+                rx.text(rx.link("Ver el detalle en Mis Suministros", href=routes.SUMINISTROS, underline="always")),
             ),
             spacing="1",
         ),
@@ -263,6 +267,8 @@ def _invoice_checkbox(invoice) -> rx.Component:
             rx.checkbox(
                 checked=S.selected.contains(invoice.id),
                 on_change=lambda checked: S.toggle_invoice(invoice.id, checked),
+                # Radix draws a <button role="checkbox">, which the wrapping label does not name for axe.
+                aria_label="Incluir la factura N° " + invoice.number + " en el plan",
                 margin_top="0.25em",
                 flex_shrink="0",
             ),
@@ -299,7 +305,7 @@ def _installments_choice() -> rx.Component:
             wrap="wrap",
         ),
         value=S.installments,
-        on_change=S.set_installments,
+        on_change=S.choose_installments,
         aria_label="Cantidad de cuotas",
     )
 
@@ -373,6 +379,7 @@ def _confirm_dialog() -> rx.Component:
 
 
 def _plan_card(plan) -> rx.Component:
+    label = "Cuotas del Plan de Pago N° " + plan.id.to_string()  # unique: the form's preview is "Cuotas del plan"
     return card(
         card_title(
             rx.text(
@@ -389,9 +396,9 @@ def _plan_card(plan) -> rx.Component:
             "Suscripto el ",
             plan.created_at,
             " · Deuda ",
-            plan.principal,
+            rx.el.span(plan.principal, white_space="nowrap"),  # "$" and the number on one line
             " · Interés ",
-            plan.rate,
+            rx.el.span(plan.rate, white_space="nowrap"),
             color=MUTED,
             font_size="0.88em",
         ),
@@ -399,8 +406,8 @@ def _plan_card(plan) -> rx.Component:
         rx.box(
             rx.cond(
                 S.can_pay,
-                _schedule_table(plan.cuotas, label="Cuotas del plan", total=plan.total, with_status=True, payable=True),
-                _schedule_table(plan.cuotas, label="Cuotas del plan", total=plan.total, with_status=True),
+                _schedule_table(plan.cuotas, label=label, total=plan.total, with_status=True, payable=True),
+                _schedule_table(plan.cuotas, label=label, total=plan.total, with_status=True),
             ),
             overflow_x="auto",
             width="100%",

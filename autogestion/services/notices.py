@@ -288,13 +288,17 @@ def digital_invoice_changed(*, name: str, when: datetime, number: str, enabled: 
 # --- payments -------------------------------------------------------------------------------------
 
 
-def payment_received(*, name: str, when: datetime, what: str, amount: str, reference: str) -> Email:
-    """The receipt of a payment made through the portal (an invoice or a plan's cuota)."""
+def payment_received(
+    *, name: str, when: datetime, what: str, amount: str, reference: str, installment: bool = False
+) -> Email:
+    """The receipt of a payment made through the portal (an invoice, or a plan's cuota, which is paid at once)."""
     return _email(
         f"Recibimos tu pago de {amount}",
         name,
         f"El día {format_local(when)} recibimos el pago de {what} por {amount} desde el Portal de Autogestión "
         f"(comprobante N° {reference}).",
-        "Hasta que se registre en nuestro sistema comercial lo vas a ver en el portal como «Pago en acreditación». "
-        "No hace falta que hagas nada más.",
+        "La cuota ya figura como pagada en Trámites Comerciales. No hace falta que hagas nada más."
+        if installment
+        else "Hasta que se registre en nuestro sistema comercial lo vas a ver en el portal como «Pago en "
+        "acreditación». No hace falta que hagas nada más.",
     )

@@ -38,6 +38,7 @@ log = logging.getLogger(__name__)
 
 WEBHOOK_PATH = "/api/pagos/mercadopago"
 _PAYMENT_ID = re.compile(r"[0-9a-f]{32}")
+_MAX_ID = 2**63 - 1  # the largest integer key a database takes: a bigger one is "not found", not an overflow
 
 PAYMENT_NOT_FOUND = "Pago no encontrado."
 INSTALLMENT_NOT_FOUND = "Cuota no encontrada."
@@ -92,7 +93,7 @@ async def _in_plan(session, invoice_id: str) -> bool:
 
 
 async def _owned_installment(session, user_id: int, installment_id: object) -> tuple[PlanInstallment, PaymentPlan]:
-    if type(installment_id) is not int or installment_id < 1:
+    if type(installment_id) is not int or not 1 <= installment_id <= _MAX_ID:
         raise NotFound(INSTALLMENT_NOT_FOUND)
     row = (
         await session.exec(
@@ -201,6 +202,7 @@ async def _receipt(session, payment: Payment, what: str, now: datetime) -> None:
         what=what,
         amount=format_money(payment.amount_cents),
         reference=payment.id[:12].upper(),
+        installment=payment.installment_id is not None,
     )
     outbox.enqueue_email(session, to=user.email, subject=email.subject, body=email.body, user_id=user.id)
 

@@ -8,14 +8,16 @@ import reflex as rx
 
 from autogestion.clock import utcnow
 from autogestion.db import session_scope
-from autogestion.models import PlanOptionPublic, PlanPublic, ProcedureLinkPublic
+from autogestion.models import LinkStatus, PlanOptionPublic, PlanPublic, ProcedureLinkPublic
 from autogestion.services import plans, procedures
 from autogestion.services.errors import DomainError
 from autogestion.services.formatting import format_money
+from autogestion.services.supplies import SUPPLY_NOT_FOUND
 from autogestion.state.guards import customer
 
 INSTALLMENT_CHOICES = ["1", "3", "6", "12"]
 DEFAULT_INSTALLMENTS = "3"
+NOTHING_OVERDUE = "Este suministro no tiene facturas vencidas fuera de un Plan de Pago."
 
 
 def _start_payment():
@@ -104,20 +106,36 @@ class TramitesState(rx.State):
             return
         self.preview = plans.preview(principal_cents=principal, installments=int(self.installments), now=utcnow())
 
+    def _why_not(self, number: object) -> str:
+        """Why the Plan de Pago form cannot open on `number` ("" when it can): the service's own words."""
+        link = next((row for row in self.links if isinstance(number, str) and row.number == number), None)
+        if link is None:
+            return SUPPLY_NOT_FOUND
+        if link.link_status == LinkStatus.REJECTED:
+            return plans.REJECTED
+        if not link.can_subscribe:
+            return plans.NOT_VALIDATED
+        if not link.invoices:
+            return NOTHING_OVERDUE
+        return ""
+
     @rx.event
     @customer
     async def choose_supply(self, user_id: int, number: str):
-        """**Armar un plan** on a validated link: the form for that supply."""
-        if isinstance(number, str):
+        """**Armar un plan** on a validated link: the form for that supply (the page only offers those)."""
+        self.message = ""
+        self.error = self._why_not(number)
+        if not self.error:
             self._choose(number)
 
     @rx.event
     @customer
     async def toggle_invoice(self, user_id: int, invoice_id: str, checked: bool):
         """A checkbox of an overdue invoice."""
-        if not isinstance(invoice_id, str) or not isinstance(checked, bool):
+        if not isinstance(checked, bool) or not isinstance(invoice_id, str):
             return
         if invoice_id not in {i.id for i in self.plan_link.invoices}:
+            self.form_error = plans.OTHER_SUPPLY
             return
         rest = [i for i in self.selected if i != invoice_id]
         self.selected = [*rest, invoice_id] if checked else rest
@@ -126,12 +144,14 @@ class TramitesState(rx.State):
 
     @rx.event
     @customer
-    async def set_installments(self, user_id: int, value: str):
-        """1, 3, 6 or 12 cuotas."""
-        if isinstance(value, str) and value in INSTALLMENT_CHOICES:
-            self.installments = value
-            self.form_error = ""
-            self._refresh_preview()
+    async def choose_installments(self, user_id: int, value: str):
+        """1, 3, 6 or 12 cuotas. (Not named set_installments: Reflex's setvar would take it for the var's setter.)"""
+        if not isinstance(value, str) or value not in INSTALLMENT_CHOICES:
+            self.form_error = plans.BAD_INSTALLMENTS
+            return
+        self.installments = value
+        self.form_error = ""
+        self._refresh_preview()
 
     @rx.event
     @customer
@@ -194,9 +214,9 @@ class TramitesState(rx.State):
     async def pay(self, user_id: int, installment_id: int):
         """**Pagar** on a cuota: the payment provider's checkout."""
         start_payment = _start_payment()
-        if start_payment is None or not isinstance(installment_id, int) or isinstance(installment_id, bool):
+        if start_payment is None:
             return
-        self.error = ""
+        self.error = self.message = ""
         try:
             async with session_scope() as db:
                 started = await start_payment(

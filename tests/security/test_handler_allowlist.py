@@ -72,7 +72,7 @@ ALLOWLIST: dict[str, str] = {
     # Trámites Comerciales: Plan de Pago (form, confirmation, Pagar una cuota) and Adhesión a factura digital
     "TramitesState.choose_supply": "customer",
     "TramitesState.toggle_invoice": "customer",
-    "TramitesState.set_installments": "customer",
+    "TramitesState.choose_installments": "customer",
     "TramitesState.ask_confirm": "customer",
     "TramitesState.confirm_dialog_changed": "customer",
     "TramitesState.confirm": "customer",

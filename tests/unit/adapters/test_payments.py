@@ -1,16 +1,25 @@
 """The Mercado Pago adapter against a real local HTTP server answering Mercado Pago's documented shapes.
 
-Shapes followed (Mercado Pago developers documentation):
+Shapes followed (Mercado Pago developers documentation; pages found with the project's search tool):
 - Checkout Pro, create a preference: POST https://api.mercadopago.com/checkout/preferences
   https://www.mercadopago.com.ar/developers/es/reference/preferences/_checkout_preferences/post
+  https://www.mercadopago.com.mx/developers/en/docs/checkout-pro/create-payment-preference
   (items[{id, title, quantity, unit_price, currency_id}], external_reference, notification_url,
-  back_urls{success, failure, pending}, auto_return; the answer carries id and init_point)
+  back_urls{success, failure, pending}, auto_return "approved"; the answer carries id, init_point and
+  sandbox_init_point)
 - Get a payment: GET https://api.mercadopago.com/v1/payments/{id}
   https://www.mercadopago.com.ar/developers/es/reference/payments/_payments_id/get
-  (id, status approved|rejected|pending|in_process|…, status_detail, external_reference, transaction_amount)
+  https://www.mercadopago.com.mx/developers/en/docs/checkout-api-payments/response-handling/query-results
+  (id, status approved|rejected|pending|in_process|cancelled|…, status_detail such as accredited,
+  external_reference, transaction_amount)
 - Webhooks and the x-signature check (ts=…,v1=…; manifest "id:{data.id};request-id:{x-request-id};ts:{ts};",
-  HMAC-SHA256 hex with the webhook secret):
+  HMAC-SHA256 hex with the webhook secret; data.id is read from the notification URL's query, in lower case
+  when it is alphanumeric):
   https://www.mercadopago.com.ar/developers/es/docs/your-integrations/notifications/webhooks
+  https://www.mercadopago.com.br/developers/en/docs/checkout-pro/payment-notifications
+- IPN notifications "do not allow validation through the secret key": the preference's notification_url asks
+  for Webhooks only (source_news=webhooks):
+  https://www.mercadopago.com.br/developers/en/docs/checkout-pro/additional-content/notifications/ipn
 """
 
 from __future__ import annotations
@@ -30,6 +39,7 @@ from autogestion.adapters.payments import (
     mp_manifest,
     sign_mp,
     verify_mp_signature,
+    webhooks_only,
 )
 from autogestion.config import load_settings
 
@@ -147,7 +157,8 @@ async def test_create_checkout_sends_a_documented_preference(mp):
         }
     ]
     assert sent["external_reference"] == "a" * 32
-    assert sent["notification_url"] == "https://portal.example/api/pagos/mercadopago"
+    # Webhooks only: IPN notifications cannot be checked with the secret (see the IPN page above).
+    assert sent["notification_url"] == "https://portal.example/api/pagos/mercadopago?source_news=webhooks"
     assert sent["back_urls"] == {
         "success": "https://portal.example/suministros/2000380655",
         "failure": "https://portal.example/suministros/2000380655",
@@ -215,6 +226,19 @@ def test_signature_follows_the_documented_manifest():
     assert not verify_mp_signature(header="", **ok)
     assert not verify_mp_signature(header=f"v1={v1}", **ok)
     assert not verify_mp_signature(header=header, **{**ok, "secret": ""})
+    # An alphanumeric data.id is signed in lower case, as the webhooks page says.
+    assert mp_manifest(data_id="ABC123", request_id="r", ts="1") == "id:abc123;request-id:r;ts:1;"
+    v1 = sign_mp(secret=secret, data_id="abc123", request_id="r", ts="1")
+    assert verify_mp_signature(secret=secret, header=f"ts=1,v1={v1}", request_id="r", data_id="ABC123")
+
+
+def test_webhooks_only_keeps_the_notification_urls_own_query():
+    assert webhooks_only("https://p.example/api/pagos/mercadopago") == (
+        "https://p.example/api/pagos/mercadopago?source_news=webhooks"
+    )
+    assert (
+        webhooks_only("https://p.example/api?x=1&source_news=ipn") == "https://p.example/api?x=1&source_news=webhooks"
+    )
 
 
 def test_settings_pick_the_provider():

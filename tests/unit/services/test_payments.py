@@ -225,7 +225,7 @@ async def test_demo_approval_makes_the_invoice_crediting_with_a_receipt(session,
     )
     (receipt,) = await _receipts(session, juan_linked)
     assert receipt.recipient == juan_linked.email
-    assert invoice.number in receipt.body
+    assert invoice.number in receipt.body and "«Pago en acreditación»" in receipt.body
     # Deciding again, or someone else deciding, changes nothing.
     with pytest.raises(DomainError, match="ya fue resuelto"):
         await demo_decide(
@@ -381,10 +381,12 @@ async def test_a_cuota_is_paid_like_an_invoice(session, juan_linked, maria):
         await start_payment(
             session=session, user_id=maria.id, installment_id=first.id, now=NOW, provider=DemoProvider()
         )
-    with pytest.raises(NotFound):
-        await start_payment(
-            session=session, user_id=juan_linked.id, installment_id=str(first.id), now=NOW, provider=DemoProvider()
-        )
+    # A string, a bool, zero and ids past what a database key holds (SQLite would overflow) are "not found" too.
+    for forged in (str(first.id), True, 0, -1, 2**63, 10**30):
+        with pytest.raises(NotFound, match="Cuota no encontrada"):
+            await start_payment(
+                session=session, user_id=juan_linked.id, installment_id=forged, now=NOW, provider=DemoProvider()
+            )
     started = await start_payment(
         session=session, user_id=juan_linked.id, installment_id=first.id, now=NOW, provider=DemoProvider()
     )
@@ -401,7 +403,10 @@ async def test_a_cuota_is_paid_like_an_invoice(session, juan_linked, maria):
         await start_payment(
             session=session, user_id=juan_linked.id, installment_id=first.id, now=NOW, provider=DemoProvider()
         )
-    assert len(await _receipts(session, juan_linked)) == 1
+    (receipt,) = await _receipts(session, juan_linked)
+    # A cuota is paid at once: its receipt says so, not "Pago en acreditación" as an invoice's does.
+    assert "la cuota 1 de tu plan de pago" in receipt.body and "figura como pagada" in receipt.body
+    assert "acreditación" not in receipt.body
 
 
 # --- Mercado Pago: checkout and webhook -----------------------------------------------------------
@@ -443,7 +448,7 @@ async def test_mercadopago_checkout_and_signed_notification(session, juan_linked
     (preference,) = mp.preferences
     assert preference["external_reference"] == started.payment_id
     assert preference["items"][0]["unit_price"] == invoice.amount_cents / 100
-    assert preference["notification_url"] == "http://localhost:3000/api/pagos/mercadopago"
+    assert preference["notification_url"] == "http://localhost:3000/api/pagos/mercadopago?source_news=webhooks"
     assert preference["back_urls"]["success"] == f"http://localhost:3000/suministros/{JUAN_SUPPLY}"
 
     mp.add_payment("1319263385", status="pending", reference=started.payment_id, amount=invoice.amount_cents / 100)
