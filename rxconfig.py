@@ -16,8 +16,8 @@ config = rx.Config(
     app_name="autogestion",
     telemetry_enabled=False,
     show_built_with_reflex=False,
-    # `reflex run --env prod` serves the frontend and the backend on one port.
-    frontend_port=_port,
+    # `reflex run --env prod` serves the frontend and the backend on one port (it takes the backend's when no
+    # frontend port is set); a frontend port here would make `reflex run --env prod --backend-only` refuse to start.
     backend_port=_port,
     cors_allowed_origins=sorted(set(_origins)),
     disable_plugins=[SitemapPlugin],
