@@ -15,6 +15,8 @@ import re
 from urllib.parse import quote
 
 from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeoutError
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, PlainTextResponse, Response
@@ -257,6 +259,7 @@ UPLOAD_PATH = "/_upload"
 MAX_UPLOAD_BODY = MAX_UPLOAD_BYTES + 64 * 1024
 TOO_BIG = "El archivo supera los 10 MB. Subí uno más liviano."
 ONE_FILE = "Subí un solo archivo."
+DATABASE_UNAVAILABLE = "El portal está con mucha demanda. Probá de nuevo en unos segundos."
 
 
 class _Refused(Exception):
@@ -318,7 +321,17 @@ class UploadGate:
             started = True
             await send(message)
 
-        await self.app(scope, counting_receive, guarded_send)
+        try:
+            await self.app(scope, counting_receive, guarded_send)
+        except (DBAPIError, SQLAlchemyTimeoutError, OSError) as exc:
+            # The upload's handler could not reach the database (server restarting, pool exhausted): a clear
+            # 503 rather than the server's bare 500 and a traceback.
+            if started:
+                raise
+            log.warning("upload refused, database unavailable: %s", type(exc).__name__)
+            response = JSONResponse({"detail": DATABASE_UNAVAILABLE}, status_code=503, headers={"Retry-After": "5"})
+            await response({"type": "http"}, _no_receive, send)
+            return
         if refused and not started:
             await self._refuse(send, refused[0])
 
