@@ -106,6 +106,8 @@ def app_env(*, data_dir: Path, database_url: str, redis_url: str, port: int, pub
         "DATABASE_URL": database_url,
         "REFLEX_REDIS_URL": redis_url,
         "GRANIAN_WORKERS": str(workers),
+        "AUTOGESTION_WORKERS": str(workers),  # the deploy part's name for it (rxconfig sets GRANIAN_WORKERS)
+        "REFLEX_BACKEND_ONLY": "true",
         "AUTOGESTION_PORT": str(port),
         "AUTOGESTION_BASE_URL": public_url,
         "AUTOGESTION_TRUSTED_PROXIES": "127.0.0.1",

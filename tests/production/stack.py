@@ -29,7 +29,7 @@ import httpx
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
-DEPLOY_NGINX = Path(os.environ.get("AUTOGESTION_DEPLOY_NGINX", str(ROOT / "deploy" / "nginx.conf")))
+DEPLOY_DIR = Path(os.environ.get("AUTOGESTION_DEPLOY_DIR", str(ROOT / "deploy")))
 CAPTCHA_ANSWER = "PRUEBA"
 
 
@@ -386,23 +386,38 @@ http {{
 def render_nginx_conf(*, port: int, backend: str, static: Path, run: Path) -> tuple[str, str]:
     """The nginx configuration for this run, and where it came from.
 
-    deploy/nginx.conf when it exists (its placeholders filled in: see `_fill_deploy_conf`), else a minimal
-    one: static files from the export, /_event, /_upload, /ping, /_health and /api/ proxied to the backend.
+    The sample deployment's (deploy/nginx.conf rendered by deploy/render.py for this port, backend, static root
+    and runtime dir) when the repository has it; else a minimal one: static files from the export, and /_event,
+    /_upload, /ping, /_health and /api/ proxied to the backend.
     """
-    if DEPLOY_NGINX.exists():
-        return _fill_deploy_conf(DEPLOY_NGINX.read_text(), port=port, backend=backend, static=static, run=run), str(
-            DEPLOY_NGINX
+    if (DEPLOY_DIR / "render.py").exists() and (DEPLOY_DIR / "nginx.conf").exists():
+        out = run / "rendered.conf"
+        subprocess.run(
+            [
+                sys.executable,
+                str(DEPLOY_DIR / "render.py"),
+                "--static-root",
+                str(static),
+                "--backend",
+                backend,
+                "--listen",
+                str(port),
+                "--server-name",
+                "localhost",
+                "--public-origin",
+                f"http://localhost:{port}",
+                "--runtime-dir",
+                str(run),
+                "--out",
+                str(out),
+            ],
+            check=True,
+            capture_output=True,
+            text=True,
         )
-    text = MINIMAL_NGINX.format(run=run, port=port, backend=backend, static=static, mime_types=_mime_types())
-    return text, "minimal"
-
-
-def _mime_types() -> str:
-    return "/etc/nginx/mime.types" if Path("/etc/nginx/mime.types").exists() else "mime.types"
-
-
-def _fill_deploy_conf(text: str, *, port: int, backend: str, static: Path, run: Path) -> str:
-    raise NotImplementedError  # filled in once deploy/nginx.conf exists
+        return out.read_text(), str(DEPLOY_DIR / "nginx.conf")
+    mime_types = "/etc/nginx/mime.types" if Path("/etc/nginx/mime.types").exists() else "mime.types"
+    return MINIMAL_NGINX.format(run=run, port=port, backend=backend, static=static, mime_types=mime_types), "minimal"
 
 
 class Nginx:
@@ -425,8 +440,9 @@ class Nginx:
         )
         if check.returncode != 0:
             raise RuntimeError(f"nginx refused the configuration ({self.conf_source}):\n{check.stderr}")
+        foreground = [] if re.search(r"^\s*daemon\s+off\s*;", self.conf_text, re.M) else ["-g", "daemon off;"]
         self.proc = subprocess.Popen(
-            [nginx, "-p", str(self.run), "-e", str(self.run / "error.log"), "-c", str(self.conf), "-g", "daemon off;"],
+            [nginx, "-p", str(self.run), "-e", str(self.run / "error.log"), "-c", str(self.conf), *foreground],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.STDOUT,
             start_new_session=True,

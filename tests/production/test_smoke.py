@@ -91,6 +91,7 @@ def test_register_link_validate_behind_nginx_with_two_workers(customer_page, ope
     assert served.status_code == 200 and served.headers.get("server", "").startswith("nginx")
     assert "granian" not in served.headers.get("server", "")
     assert len(stack.backend.worker_pids()) == 2
+    print(f"nginx configuration: {stack.nginx.conf_source}")
 
     # Register: the codes come from the real Maildir (SMTP sink) and SMS outbox.
     person = register_holder(page, base_url, Outbox(stack.data_dir), MARIA_DNI)
