@@ -173,6 +173,8 @@ def stack(services, static_build):
         backend.stop()
         with contextlib.suppress(Exception):
             drop_database(services["pg_admin_url"], database_url)
+        with contextlib.suppress(Exception):
+            flush_redis(services["redis_url"])
         log = (data_dir / "backend.log").read_text() if (data_dir / "backend.log").exists() else ""
         keep = os.environ.get("AUTOGESTION_KEEP_LOGS")
         if not keep:
