@@ -168,6 +168,7 @@ def _connection_errors() -> tuple[type[BaseException], ...]:
         pg.OperatorInterventionError,  # class 57: shutdown, restart, cannot connect now
         pg.TooManyConnectionsError,  # 53300: "sorry, too many clients already"
         pg.InterfaceError,  # "connection is closed", "another operation is in progress" after a drop
+        pg.InternalClientError,  # "cannot switch to state …": a connection left half-used by a drop
     ]
     return tuple(errors)
 

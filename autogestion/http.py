@@ -406,7 +406,17 @@ class UploadGate:
             started = True
             await send(message)
 
-        await self.app(scope, counting_receive, guarded_send)
+        try:
+            await self.app(scope, counting_receive, guarded_send)
+        except Exception as exc:
+            # The upload's handler could not reach the database (server restarting, pool exhausted): a clear
+            # 503 rather than the server's bare 500 and a traceback.
+            if started or not is_unavailable(exc):
+                raise
+            log.warning("upload refused, database unavailable: %s", type(exc).__name__)
+            response = JSONResponse({"detail": BUSY_MESSAGE}, status_code=503, headers={"Retry-After": "5"})
+            await response({"type": "http"}, _no_receive, send)
+            return
         if refused and not started:
             await self._refuse(send, refused[0])
 
