@@ -154,15 +154,22 @@ class Traffic:
         while not self.stop.is_set():
             await self._run("registro", lambda: register(self.portal, self.outbox))
 
-    async def logins(self) -> None:
-        async def login() -> None:
-            async with self.portal.client(path="/login") as c:
-                await log_in(c, DEMO_DNI, DEMO_PASSWORD)
-                assert c.state_var("SessionState.user_name"), c.raw[-3:]
+    async def _login(self) -> None:
+        async with self.portal.client(path="/login") as c:
+            await log_in(c, DEMO_DNI, DEMO_PASSWORD)
+            assert c.state_var("SessionState.user_name"), c.raw[-3:]
 
+    async def logins(self) -> None:
         while not self.stop.is_set():
-            await self._run("login", login)
+            await self._run("login", self._login)
             await asyncio.sleep(0.2)
+
+    async def once_more(self) -> dict[str, bool]:
+        """After the traffic: one registration and one login, one at a time, whatever the machine's speed."""
+        return {
+            "registro": await self._run("registro", lambda: register(self.portal, self.outbox)),
+            "login": await self._run("login", self._login),
+        }
 
     async def link(self, dni: str, password: str) -> None:
         """A customer (registered with a holder's DNI) logs in and links the holder's supply, until it is linked."""
@@ -248,6 +255,7 @@ async def test_postgresql_restarted_during_traffic(private_backend, tmp_path):
         await asyncio.sleep(0.5)
     traffic.stop.set()
     await asyncio.wait_for(asyncio.gather(*tasks), timeout=120)
+    later = await traffic.once_more()
 
     outcomes = traffic.outcomes
     failed = [o for o in outcomes if not o.ok]
@@ -276,11 +284,9 @@ async def test_postgresql_restarted_during_traffic(private_backend, tmp_path):
             assert CLEAR_MESSAGES.search(texts) or "503" in outcome.error, (
                 f"{outcome.flow} failed without a clear message: {outcome.error}; last frames: {texts[-800:]}"
             )
-    # Later requests work: every flow succeeded after the database was back.
-    for flow in ("registro", "login", "asociar"):
-        assert any(o.ok and o.started > restart_done for o in outcomes if o.flow == flow), (
-            f"no {flow} worked after the restart: {summary}"
-        )
+    # Later requests work: a registration and a login made once the traffic is over, and every link got done
+    # (the links stop once done, maybe before the restart on a fast machine).
+    assert later == {"registro": True, "login": True}, (later, [o.error for o in traffic.outcomes[-2:]])
     assert traffic.linked == set(HOLDER_SUPPLIES)
 
     # Nothing half-written: every account is complete for its status, every link has its document, its review
