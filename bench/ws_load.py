@@ -598,23 +598,57 @@ async def trivial(ctx: Ctx, steps: Steps, seconds: float = 3.0, tabs: int = 10) 
 # --- measuring the server ----------------------------------------------------------------------------
 
 
-def tree_rss(pid: int) -> int:
-    """RSS (bytes) of pid and its descendants, from /proc."""
+def _tree(pid: int) -> list[int]:
+    """pid and its descendants, from /proc."""
     children: dict[int, list[int]] = {}
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
             with contextlib.suppress(OSError, ValueError, IndexError):
                 ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
                 children.setdefault(ppid, []).append(int(entry.name))
-    total, todo = 0, [pid]
+    found, todo = [], [pid]
     while todo:
         p = todo.pop()
+        found.append(p)
         todo.extend(children.get(p, []))
+    return found
+
+
+def tree_rss(pid: int) -> int:
+    """RSS (bytes) of pid and its descendants."""
+    total = 0
+    for p in _tree(pid):
         with contextlib.suppress(OSError):
             for line in Path(f"/proc/{p}/status").read_text().splitlines():
                 if line.startswith("VmRSS:"):
                     total += int(line.split()[1]) * 1024
     return total
+
+
+def tree_cpu(pid: int) -> float:
+    """CPU seconds (user + system) used so far by pid and its live descendants: the server's own work,
+    whatever else the shared machine is doing."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for p in _tree(pid):
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / ticks
+
+
+class CpuMeter:
+    """Server and client CPU seconds spent between start() and stop()."""
+
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
+        self.server = self.client = 0.0
+
+    def start(self) -> None:
+        self._s, self._c = tree_cpu(self.pid), time.process_time()
+
+    def stop(self) -> None:
+        self.server, self.client = tree_cpu(self.pid) - self._s, time.process_time() - self._c
 
 
 async def redis_bytes_per_token(redis_url: str, tokens: set[str]) -> tuple[float, int]:
@@ -804,6 +838,23 @@ class Result:
     sessions: int = 0
     loads_per_s: float = float("nan")
     logins_per_s: float = float("nan")
+    cpu: dict[str, tuple[float, float, int]] = field(default_factory=dict)  # phase: (server s, client s, units)
+    pg_opened_burst: int = 0  # PostgreSQL connections opened during the login-page burst
+    pg_peak: int = 0  # most connections to the bench database at once (sampled every 0.2 s)
+
+
+async def pg_sessions(pg: asyncpg.Pool) -> int:
+    """Connections ever opened to this database (pg_stat_database.sessions, PostgreSQL 14+)."""
+    return int(await pg.fetchval("SELECT sessions FROM pg_stat_database WHERE datname = current_database()") or 0)
+
+
+async def watch_pg(pg: asyncpg.Pool, result: Result, stop: asyncio.Event) -> None:
+    while not stop.is_set():
+        with contextlib.suppress(Exception):
+            now = await pg.fetchval("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()")
+            result.pg_peak = max(result.pg_peak, int(now) - 1)  # minus the watcher's own
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), 0.2)
 
 
 async def one_config(args, workers: int, run: int, secret: str, cost: int, app_dir: Path) -> Result:
@@ -819,9 +870,17 @@ async def one_config(args, workers: int, run: int, secret: str, cost: int, app_d
             await asyncio.gather(*(login_page_only(ctx, Steps(), "warm") for _ in range(4 * workers)))
             await trivial(ctx, steps)
 
+            stop_watch = asyncio.Event()
+            watcher = asyncio.create_task(watch_pg(pg, result, stop_watch))
             burst = steps[f"login page burst ({args.burst} at once)"]
+            opened = await pg_sessions(pg)
+            meter = CpuMeter(proc.pid)
+            meter.start()
             burst.began = time.perf_counter()
             await asyncio.gather(*(login_page_only(ctx, steps, burst.name) for _ in range(args.burst)))
+            meter.stop()
+            result.cpu["login page load"] = (meter.server, meter.client, len(burst.lat))
+            result.pg_opened_burst = await pg_sessions(pg) - opened
             result.loads_per_s = len(burst.lat) / (burst.ended - burst.began) if burst.lat else 0.0
 
             await asyncio.sleep(1)
@@ -849,6 +908,7 @@ async def one_config(args, workers: int, run: int, secret: str, cost: int, app_d
                 tokens.add(self.token)
 
             Tab.__init__ = tracking_init
+            meter.start()
             try:
                 operator = asyncio.create_task(operator_journey(ctx, steps, stop_operator))
                 await asyncio.gather(
@@ -858,10 +918,17 @@ async def one_config(args, workers: int, run: int, secret: str, cost: int, app_d
                 Tab.__init__ = original_init
                 stop_operator.set()
             await operator
+            meter.stop()
+            result.cpu["customer journey"] = (meter.server, meter.client, len(steps["logout"].lat))
 
+            meter.start()
             await storm(ctx, steps, args.storm_seconds, loggers=4 * min(workers, 2), watchers=20, first=first + 2_000)
+            meter.stop()
+            result.cpu["storm (per login)"] = (meter.server, meter.client, len(steps["storm: logins completed"].lat))
             storm_step = steps["storm: logins completed"]
             result.logins_per_s = storm_step.rate()
+            stop_watch.set()
+            await watcher
         await pg.close()
     return result
 
@@ -892,7 +959,8 @@ def print_step_table(results: list[Result], limit_steps: Steps) -> None:
 def print_summary(results: list[Result], bcrypt_machine: float, burst: int) -> None:
     header = (
         f"{'workers':>7} {'run':>3} {'loads/s':>8} {'burst p95':>9} {'burst err':>9} {'data p95':>8} "
-        f"{'logins/s':>8} {'% bcrypt':>8} {'others p95':>10} {'RSS/session':>11} {'Redis/token':>11}"
+        f"{'logins/s':>8} {'% bcrypt':>8} {'others p95':>10} {'RSS/session':>11} {'Redis/token':>11} "
+        f"{'PG opened':>9} {'PG peak':>7}"
     )
     print(header)
     print("-" * len(header))
@@ -904,8 +972,17 @@ def print_summary(results: list[Result], bcrypt_machine: float, burst: int) -> N
         print(
             f"{r.workers:7d} {r.run:3d} {r.loads_per_s:8.1f} {pct(b.lat, 0.95) / 1000:8.2f}s {b.errors:9d} "
             f"{pct(data, 0.95):6.1f}ms {r.logins_per_s:8.2f} {100 * r.logins_per_s / bcrypt_machine:7.0f}% "
-            f"{pct(others.lat, 0.95):8.1f}ms {r.rss_per_session / 1024:9.0f}KB {r.state_per_session / 1024:9.1f}KB"
+            f"{pct(others.lat, 0.95):8.1f}ms {r.rss_per_session / 1024:9.0f}KB {r.state_per_session / 1024:9.1f}KB "
+            f"{r.pg_opened_burst:9d} {r.pg_peak:7d}"
         )
+    print("\nCPU per unit (server = the portal's processes, client = this bench; ms of CPU, not wall time):")
+    for r in results:
+        parts = [
+            f"{phase} {1000 * server / max(units, 1):.1f} / {1000 * client / max(units, 1):.1f}"
+            for phase, (server, client, units) in r.cpu.items()
+        ]
+        print(f"  {r.workers} worker(s), run {r.run}: " + " · ".join(parts))
+    print("PG opened: connections PostgreSQL accepted during the burst; PG peak: most at once (its limit: 100).")
     print(
         "\nGoals: burst of 500 login-page loads with 0 errors and p95 < 2 s; data pages p95 < 50 ms with 200 "
         "customers;\nlogins/s ≥ 90 % of bcrypt on this machine with others' events p95 < 50 ms; more "
