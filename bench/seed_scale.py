@@ -1,7 +1,8 @@
 """Seed a PostgreSQL database at scale for the websocket load benchmark (bench/ws_load.py).
 
     .venv/bin/python bench/seed_scale.py [--db autogestion_bench] [--customers 100000] [--invoices-per-supply 20]
-                                         [--review-items 3000] [--bcrypt-cost 10] [--drop]
+                                         [--review-items 3000] [--bcrypt-cost 10] [--conn-limit 60] [--drop]
+    .venv/bin/python bench/seed_scale.py --remove      # drop the database and its role afterwards
 
 What it writes (all server-side `INSERT … SELECT generate_series`, one statement per table, so the
 2,000,000 invoices take about a minute, not hours):
@@ -19,6 +20,12 @@ within seconds on 2 cores; ws_load.py runs the server at the cost it finds in th
 logins/s with raw bcrypt at that same cost): hashing 100,000 distinct passwords would take hours of CPU
 and change nothing the benchmark measures (a login verifies one hash either way). The benchmark logs in
 as these known users.
+
+The database belongs to a role of the same name with a CONNECTION LIMIT (`--conn-limit`, 60 by default),
+and the portal under test connects as that role: the machine's PostgreSQL allows 100 connections for
+everyone, and a portal whose workers' pools together ask for more (4 workers × (10 + 20) = 120) then fails
+in the bench ("too many connections for role") instead of taking the connections of everybody else's
+tests on the shared server (a superuser would not be held to the limit).
 
 The database is created when missing, migrated with `autogestion migrate` (DATABASE_URL pointing at it),
 and refused when it already holds users unless `--drop` is given (then it is dropped and made anew).
@@ -55,14 +62,19 @@ def supply_number(n: int) -> str:
     return str(FIRST_SUPPLY + n)
 
 
-def database_url(name: str, host: str = "127.0.0.1", port: int = 5432, user: str = "postgres") -> str:
-    return f"postgresql+asyncpg://{user}@{host}:{port}/{name}"
+def database_url(name: str, host: str = "127.0.0.1", port: int = 5432, user: str | None = None) -> str:
+    """The bench database's URL; it is reached as its own role (same name as the database)."""
+    return f"postgresql+asyncpg://{user or name}@{host}:{port}/{name}"
 
 
 async def _create_database(args) -> bool:
     """Create (or with --drop re-create) the database; False when it exists with data and no --drop."""
     admin = await asyncpg.connect(host=args.host, port=args.port, user=args.user, database="postgres")
     try:
+        if await admin.fetchval("SELECT 1 FROM pg_roles WHERE rolname = $1", args.db):
+            await admin.execute(f'ALTER ROLE "{args.db}" LOGIN NOSUPERUSER CONNECTION LIMIT {args.conn_limit}')
+        else:
+            await admin.execute(f'CREATE ROLE "{args.db}" LOGIN NOSUPERUSER CONNECTION LIMIT {args.conn_limit}')
         exists = await admin.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", args.db)
         if exists and args.drop:
             await admin.execute(
@@ -72,11 +84,11 @@ async def _create_database(args) -> bool:
             await admin.execute(f'DROP DATABASE "{args.db}"')
             exists = False
         if not exists:
-            await admin.execute(f'CREATE DATABASE "{args.db}"')
+            await admin.execute(f'CREATE DATABASE "{args.db}" OWNER "{args.db}"')
             return True
     finally:
         await admin.close()
-    conn = await asyncpg.connect(host=args.host, port=args.port, user=args.user, database=args.db)
+    conn = await asyncpg.connect(host=args.host, port=args.port, user=args.db, database=args.db)
     try:
         has_users = await conn.fetchval("SELECT to_regclass('users') IS NOT NULL")
         if has_users and await conn.fetchval("SELECT EXISTS (SELECT 1 FROM users)"):
@@ -150,7 +162,7 @@ ON CONFLICT (username) DO NOTHING
 
 
 async def seed(args) -> None:
-    url = database_url(args.db, args.host, args.port, args.user)
+    url = database_url(args.db, args.host, args.port)
     if not await _create_database(args):
         sys.exit(f"{args.db} already holds users: pass --drop to make it anew")
     t0 = time.perf_counter()
@@ -158,7 +170,7 @@ async def seed(args) -> None:
     cost = args.bcrypt_cost
     # One hash for everyone (see the module docstring).
     password_hash = bcrypt.hashpw(BENCH_PASSWORD.encode(), bcrypt.gensalt(cost)).decode("ascii")
-    conn = await asyncpg.connect(host=args.host, port=args.port, user=args.user, database=args.db)
+    conn = await asyncpg.connect(host=args.host, port=args.port, user=args.db, database=args.db)
     try:
         steps = [
             ("customers", SQL_USERS, (password_hash, FIRST_DOC, 1, "legible", args.customers)),
@@ -188,23 +200,39 @@ async def seed(args) -> None:
     print(f"operator: {BENCH_OPERATOR} / {BENCH_PASSWORD}")
 
 
+async def remove(args) -> None:
+    admin = await asyncpg.connect(host=args.host, port=args.port, user=args.user, database="postgres")
+    try:
+        await admin.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()",
+            args.db,
+        )
+        await admin.execute(f'DROP DATABASE IF EXISTS "{args.db}"')
+        await admin.execute(f'DROP ROLE IF EXISTS "{args.db}"')
+    finally:
+        await admin.close()
+    print(f"{args.db}: database and role dropped")
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--db", default="autogestion_bench")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=5432)
-    parser.add_argument("--user", default="postgres")
+    parser.add_argument("--user", default="postgres", help="an administrator: creates the role and the database")
+    parser.add_argument("--conn-limit", type=int, default=60, help="connections the bench role may hold")
     parser.add_argument("--customers", type=int, default=100_000)
     parser.add_argument("--invoices-per-supply", type=int, default=20)
     parser.add_argument("--review-items", type=int, default=3_000)
     parser.add_argument("--bcrypt-cost", type=int, default=10, choices=range(10, 16), metavar="10..15")
     parser.add_argument("--drop", action="store_true", help="drop the database first if it exists")
+    parser.add_argument("--remove", action="store_true", help="only drop the database and its role")
     args = parser.parse_args(argv)
     if args.host not in LOCAL:
         parser.error("only a PostgreSQL on this machine (127.0.0.1 / localhost) is seeded")
     if not args.db.replace("_", "").isalnum():
         parser.error("--db: letters, digits and _ only")
-    asyncio.run(seed(args))
+    asyncio.run(remove(args) if args.remove else seed(args))
 
 
 if __name__ == "__main__":

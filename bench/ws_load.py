@@ -705,9 +705,9 @@ def server_env(args, workers: int, port: int, secret: str, cost: int, data_dir: 
         AUTOGESTION_BCRYPT_COST=str(cost),
         AUTOGESTION_TRUSTED_PROXIES="127.0.0.1",
         DATABASE_URL=database_url(args.db),
-        REFLEX_REDIS_URL=f"redis://127.0.0.1:6379/{args.redis_db}",
-        GRANIAN_WORKERS=str(workers),
     )
+    if workers:  # 0: the baseline without Redis (Reflex's disk state manager, one worker)
+        env.update(REFLEX_REDIS_URL=f"redis://127.0.0.1:6379/{args.redis_db}", GRANIAN_WORKERS=str(workers))
     return env
 
 
@@ -867,7 +867,7 @@ async def one_config(args, workers: int, run: int, secret: str, cost: int, app_d
         async with httpx.AsyncClient(timeout=STEP_TIMEOUT, limits=limits) as http:
             ctx = Ctx(base=base, origin=f"https://localhost:{port}", app=app, http=http, pg=pg, secret=secret)
             # warm-up (not counted): every worker imports, connects its pool, compiles its first queries
-            await asyncio.gather(*(login_page_only(ctx, Steps(), "warm") for _ in range(4 * workers)))
+            await asyncio.gather(*(login_page_only(ctx, Steps(), "warm") for _ in range(4 * max(workers, 1))))
             await trivial(ctx, steps)
 
             stop_watch = asyncio.Event()
@@ -922,7 +922,9 @@ async def one_config(args, workers: int, run: int, secret: str, cost: int, app_d
             result.cpu["customer journey"] = (meter.server, meter.client, len(steps["logout"].lat))
 
             meter.start()
-            await storm(ctx, steps, args.storm_seconds, loggers=4 * min(workers, 2), watchers=20, first=first + 2_000)
+            await storm(
+                ctx, steps, args.storm_seconds, loggers=4 * max(1, min(workers, 2)), watchers=20, first=first + 2_000
+            )
             meter.stop()
             result.cpu["storm (per login)"] = (meter.server, meter.client, len(steps["storm: logins completed"].lat))
             storm_step = steps["storm: logins completed"]
@@ -982,6 +984,7 @@ def print_summary(results: list[Result], bcrypt_machine: float, burst: int) -> N
             for phase, (server, client, units) in r.cpu.items()
         ]
         print(f"  {r.workers} worker(s), run {r.run}: " + " · ".join(parts))
+    print("workers 0 = one worker without Redis (Reflex's disk state manager), the baseline of the issue.")
     print("PG opened: connections PostgreSQL accepted during the burst; PG peak: most at once (its limit: 100).")
     print(
         "\nGoals: burst of 500 login-page loads with 0 errors and p95 < 2 s; data pages p95 < 50 ms with 200 "
@@ -1030,7 +1033,11 @@ async def amain(args) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--workers", default="1,2,4", help="comma-separated worker counts (GRANIAN_WORKERS)")
+    parser.add_argument(
+        "--workers",
+        default="1,2,4",
+        help="comma-separated worker counts (GRANIAN_WORKERS); 0 = one worker without Redis (disk state)",
+    )
     parser.add_argument("--runs", type=int, default=2)
     parser.add_argument("--burst", type=int, default=500)
     parser.add_argument("--customers", type=int, default=200)
@@ -1043,8 +1050,8 @@ def main(argv: list[str] | None = None) -> None:
     if args.host not in LOCAL:
         parser.error("the bench only drives a portal on this machine (127.0.0.1 / localhost)")
     args.workers = [int(w) for w in args.workers.split(",") if w.strip()]
-    if not args.workers or any(not 1 <= w <= 8 for w in args.workers):
-        parser.error("--workers: 1 to 8 each")
+    if not args.workers or any(not 0 <= w <= 8 for w in args.workers):
+        parser.error("--workers: 0 to 8 each")
     if not 1 <= args.runs <= 5 or not 1 <= args.burst <= 1000 or not 1 <= args.customers <= 500:
         parser.error("bounded: --runs 1..5, --burst 1..1000, --customers 1..500")
     if not 1 <= args.storm_seconds <= 60:
