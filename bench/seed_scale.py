@@ -28,7 +28,7 @@ in the bench ("too many connections for role") instead of taking the connections
 tests on the shared server (a superuser would not be held to the limit).
 
 The database is created when missing, migrated with `autogestion migrate` (DATABASE_URL pointing at it),
-and refused when it already holds users unless `--drop` is given (then it is dropped and made anew).
+and left as it is when it already holds users unless `--drop` is given (then it is dropped and made anew).
 Only 127.0.0.1 / localhost servers are accepted.
 """
 
@@ -38,7 +38,6 @@ import argparse
 import asyncio
 import os
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -164,7 +163,8 @@ ON CONFLICT (username) DO NOTHING
 async def seed(args) -> None:
     url = database_url(args.db, args.host, args.port)
     if not await _create_database(args):
-        sys.exit(f"{args.db} already holds users: pass --drop to make it anew")
+        print(f"{args.db} is already seeded (pass --drop to make it anew)")
+        return
     t0 = time.perf_counter()
     _migrate(url)
     cost = args.bcrypt_cost
