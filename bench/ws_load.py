@@ -180,8 +180,18 @@ def captcha_digest(secret: str, captcha_id: str, answer: str) -> str:
     return hmac.new(secret.encode("utf-8"), message, hashlib.sha256).hexdigest()
 
 
+_SOLVING = asyncio.Lock()
+
+
 async def solve_captchas(ctx: Ctx, since: datetime) -> None:
-    """Give the open challenges created since `since` the known answer (see the module docstring)."""
+    """Give the open challenges created since `since` the known answer (see the module docstring).
+
+    One tab at a time: tabs rewriting overlapping sets of rows at once deadlock each other."""
+    async with _SOLVING:
+        await _solve(ctx, since)
+
+
+async def _solve(ctx: Ctx, since: datetime) -> None:
     rows = await ctx.pg.fetch("SELECT id FROM captchas WHERE used_at IS NULL AND created_at >= $1", since)
     if not rows:
         raise BenchError("no open captcha for this page")
@@ -347,7 +357,7 @@ class Tab:
                 return ("error", error)
             errors = _delta_value(frame, full, "errors")
             if isinstance(errors, dict) and any(errors.values()):
-                return ("error", json.dumps(errors, ensure_ascii=False))
+                return ("error", json.dumps({k: v for k, v in errors.items() if v}, ensure_ascii=False))
             return None
 
         kind, detail = await self.wait(start, found, "login answer")
@@ -418,11 +428,14 @@ async def customer_login(ctx: Ctx, steps: Steps, n: int, prefix: str) -> Tab:
     return tab
 
 
-async def customer_journey(ctx: Ctx, steps: Steps, n: int, gate: Gate) -> None:
+async def customer_journey(ctx: Ctx, steps: Steps, n: int, logged_in: Gate, browsed: Gate) -> None:
+    """Log in (everyone within a second), wait until all are logged in, then browse at the same time
+    (within a second): the data pages are measured with all the customers on line, apart from the rush
+    of logins (bcrypt) before them. After the PDF, wait until the bench has read RSS and Redis, log out."""
     tab: Tab | None = None
-    reached = False
+    gates = [logged_in, browsed]
     try:
-        await asyncio.sleep(random.random())  # everyone within a second
+        await asyncio.sleep(random.random())
         tab = await customer_login(ctx, steps, n, "")
         async with Timer(steps["Mis Suministros (reload+hydrate)"]):
             await tab.close()
@@ -430,6 +443,9 @@ async def customer_journey(ctx: Ctx, steps: Steps, n: int, gate: Gate) -> None:
             await tab.connect("/suministros")
             rows = await tab.wait(0, tab.var_set("SuppliesState", "rows"), "Mis Suministros rows")
         number = rows[0]["number"]
+        await gates.pop(0).arrive()
+        await logged_in.released.wait()
+        await asyncio.sleep(random.random())
         async with Timer(steps["Facturas (on_load)"]):
             start = await tab.navigate(f"/suministros/{number}")
             invoices = await tab.wait(start, tab.var_set("InvoicesState", "rows"), "invoices")
@@ -445,14 +461,14 @@ async def customer_journey(ctx: Ctx, steps: Steps, n: int, gate: Gate) -> None:
             pdf = await ctx.http.get(ctx.base + url, headers=tab._cookie_header())
             if pdf.status_code != 200 or not pdf.content.startswith(b"%PDF"):
                 raise BenchError(f"PDF: HTTP {pdf.status_code}")
-        reached = True
-        await gate.arrive()
+        await gates.pop(0).arrive()
+        await browsed.released.wait()
         async with Timer(steps["logout"]):
             await tab.logout()
     except Exception:
         pass  # counted by the Timer that failed
     finally:
-        if not reached:
+        for gate in gates:  # a journey that failed still lets the others go on
             await gate.arrive()
         if tab is not None:
             await tab.close()
@@ -501,11 +517,12 @@ async def operator_journey(ctx: Ctx, steps: Steps, stop: asyncio.Event) -> None:
 
 
 class Gate:
-    """Counts journeys that reached the point where the bench reads RSS and Redis (or failed before)."""
+    """Counts journeys that reached a point (or failed before it); `released` lets them go on."""
 
     def __init__(self, expected: int) -> None:
         self.expected, self.arrived = expected, 0
         self.all_here = asyncio.Event()
+        self.released = asyncio.Event()
 
     async def arrive(self) -> None:
         self.arrived += 1
@@ -669,6 +686,10 @@ async def redis_bytes_per_token(redis_url: str, tokens: set[str]) -> tuple[float
 
 
 # --- the server under test ---------------------------------------------------------------------------
+
+
+def admin_dsn(args) -> str:
+    return f"postgresql://{args.pg_admin}@127.0.0.1:5432/{args.db}"
 
 
 def free_port(preferred: int) -> int:
@@ -863,7 +884,8 @@ async def one_config(args, workers: int, run: int, secret: str, cost: int, app_d
     async with portal(args, workers, secret, cost) as (base, proc, port):
         app = CompiledApp.load(app_dir)
         limits = httpx.Limits(max_connections=200, max_keepalive_connections=50)
-        pg = await asyncpg.create_pool(database_url(args.db).replace("+asyncpg", ""), min_size=1, max_size=4)
+        # The bench's own connections: as the administrator, so the portal alone is held to its role's limit.
+        pg = await asyncpg.create_pool(admin_dsn(args), min_size=1, max_size=2)
         async with httpx.AsyncClient(timeout=STEP_TIMEOUT, limits=limits) as http:
             ctx = Ctx(base=base, origin=f"https://localhost:{port}", app=app, http=http, pg=pg, secret=secret)
             # warm-up (not counted): every worker imports, connects its pool, compiles its first queries
@@ -885,13 +907,23 @@ async def one_config(args, workers: int, run: int, secret: str, cost: int, app_d
 
             await asyncio.sleep(1)
             rss_before = tree_rss(proc.pid)
-            gate = Gate(args.customers)
+            logged_in, browsed = Gate(args.customers), Gate(args.customers)
             stop_operator = asyncio.Event()
             first = 1 + (run - 1) * 20_000 + {1: 0, 2: 5_000, 4: 10_000}.get(workers, 15_000)
             tokens: set[str] = set()
 
             async def measure_at_gate() -> None:
-                await asyncio.wait_for(gate.all_here.wait(), MAX_SECONDS_PER_CONFIG / 2)
+                try:
+                    await asyncio.wait_for(logged_in.all_here.wait(), MAX_SECONDS_PER_CONFIG / 3)
+                finally:
+                    logged_in.released.set()
+                try:
+                    await asyncio.wait_for(browsed.all_here.wait(), MAX_SECONDS_PER_CONFIG / 3)
+                    await self_measure()
+                finally:
+                    browsed.released.set()
+
+            async def self_measure() -> None:
                 await asyncio.sleep(0.5)
                 rss_after = tree_rss(proc.pid)
                 open_tabs = args.customers - sum(s.errors for s in steps.values() if not s.name.startswith("op"))
@@ -912,7 +944,8 @@ async def one_config(args, workers: int, run: int, secret: str, cost: int, app_d
             try:
                 operator = asyncio.create_task(operator_journey(ctx, steps, stop_operator))
                 await asyncio.gather(
-                    measure_at_gate(), *(customer_journey(ctx, steps, first + k, gate) for k in range(args.customers))
+                    measure_at_gate(),
+                    *(customer_journey(ctx, steps, first + k, logged_in, browsed) for k in range(args.customers)),
                 )
             finally:
                 Tab.__init__ = original_init
@@ -994,7 +1027,7 @@ def print_summary(results: list[Result], bcrypt_machine: float, burst: int) -> N
 
 
 async def amain(args) -> None:
-    pg = await asyncpg.connect(database_url(args.db).replace("+asyncpg", ""))
+    pg = await asyncpg.connect(admin_dsn(args))
     try:
         stored = await pg.fetchval("SELECT password_hash FROM users WHERE doc_number = $1", customer_document(1))
         customers = await pg.fetchval("SELECT count(*) FROM users")
@@ -1044,6 +1077,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--storm-seconds", type=float, default=12)
     parser.add_argument("--db", default="autogestion_bench")
     parser.add_argument("--redis-db", type=int, default=1)
+    parser.add_argument("--pg-admin", default="postgres", help="the bench's own PostgreSQL user (not the portal's)")
     parser.add_argument("--port", type=int, default=3311)
     parser.add_argument("--host", default="127.0.0.1")
     args = parser.parse_args(argv)
