@@ -1,7 +1,7 @@
 """Websocket load benchmark: the portal in production mode on Redis + PostgreSQL, played by Python "browsers".
 
     .venv/bin/python bench/ws_load.py [--workers 1,2,4] [--runs 2] [--burst 500] [--customers 200]
-                                      [--storm-seconds 12] [--db autogestion_bench] [--port 3311]
+                                      [--storm-seconds 10] [--think 3] [--db autogestion_bench]
 
 (`make bench-load` runs it with the defaults; seed first with `bench/seed_scale.py`.)
 
@@ -428,10 +428,18 @@ async def customer_login(ctx: Ctx, steps: Steps, n: int, prefix: str) -> Tab:
     return tab
 
 
+THINK = [0.0]  # mean seconds a customer reads a page before the next click (--think)
+
+
+async def think() -> None:
+    await asyncio.sleep(random.uniform(0, 2 * THINK[0]))
+
+
 async def customer_journey(ctx: Ctx, steps: Steps, n: int, logged_in: Gate, browsed: Gate) -> None:
     """Log in (everyone within a second), wait until all are logged in, then browse at the same time
     (within a second): the data pages are measured with all the customers on line, apart from the rush
-    of logins (bcrypt) before them. After the PDF, wait until the bench has read RSS and Redis, log out."""
+    of logins (bcrypt) before them, each click after a think time (--think). After the PDF, wait until the
+    bench has read RSS and Redis, log out."""
     tab: Tab | None = None
     gates = [logged_in, browsed]
     try:
@@ -446,12 +454,15 @@ async def customer_journey(ctx: Ctx, steps: Steps, n: int, logged_in: Gate, brow
         await gates.pop(0).arrive()
         await logged_in.released.wait()
         await asyncio.sleep(random.random())
+        await think()
         async with Timer(steps["Facturas (on_load)"]):
             start = await tab.navigate(f"/suministros/{number}")
             invoices = await tab.wait(start, tab.var_set("InvoicesState", "rows"), "invoices")
+        await think()
         async with Timer(steps["Facturas next page"]):
             start = await tab.emit("InvoicesState.next_page")
             await tab.wait(start, tab.var_set("InvoicesState", "page_number", lambda p: p == 2), "page 2")
+        await think()
         async with Timer(steps["Imprimir (event)"]):
             start = await tab.emit("InvoicesState.print_invoice", {"invoice_id": invoices[0]["id"]})
             download = await tab.wait(start, lambda f: _events(f, "_download"), "download")
@@ -1074,7 +1085,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--runs", type=int, default=2)
     parser.add_argument("--burst", type=int, default=500)
     parser.add_argument("--customers", type=int, default=200)
-    parser.add_argument("--storm-seconds", type=float, default=12)
+    parser.add_argument("--storm-seconds", type=float, default=10)
+    parser.add_argument(
+        "--think", type=float, default=3, help="mean seconds between a customer's clicks on the data pages (0: none)"
+    )
     parser.add_argument("--db", default="autogestion_bench")
     parser.add_argument("--redis-db", type=int, default=1)
     parser.add_argument("--pg-admin", default="postgres", help="the bench's own PostgreSQL user (not the portal's)")
@@ -1090,6 +1104,9 @@ def main(argv: list[str] | None = None) -> None:
         parser.error("bounded: --runs 1..5, --burst 1..1000, --customers 1..500")
     if not 1 <= args.storm_seconds <= 60:
         parser.error("--storm-seconds 1..60")
+    if not 0 <= args.think <= 30:
+        parser.error("--think 0..30")
+    THINK[0] = args.think
     asyncio.run(amain(args))
 
 
