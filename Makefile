@@ -64,3 +64,11 @@ run-backend: setup
 
 clean:
 	rm -rf .web var .states
+
+# The websocket load benchmark (not part of `make test`): PostgreSQL seeded at scale once (100,000 customers,
+# 2,000,000 invoices; `bench/seed_scale.py --remove` drops it), then the portal in production mode on Redis
+# with 1, 2 and 4 workers, each twice, beside the limits (bcrypt, bare socket.io, /ping). Prints a table.
+.PHONY: bench-load
+bench-load: setup
+	$(BIN)/python bench/seed_scale.py
+	$(BIN)/python bench/ws_load.py $(BENCH_ARGS)

@@ -33,17 +33,25 @@ class CaptchaState(rx.State):
         except RateLimited as exc:
             self.src, self.notice = "", exc.message
 
-    async def _check(self, answer: object, *, action: str) -> None:
+    async def _check(self, answer: object, *, action: str, redraw: bool = True) -> None:
         """Check answer against this tab's live challenge, burning it either way, then draw a new one.
+
+        redraw=False draws the new one only when the answer is refused: the caller draws it itself if
+        its form stays on screen for another reason (a login that goes on to another page needs none).
 
         Raises:
             DomainError: too many tries from this client, no answer, or a wrong one.
         """
         captcha_id, self._captcha_id = self._captcha_id, ""
+        refused = True
         try:
             async with session_scope() as db:
                 await captcha.check_captcha(
                     session=db, action=action, captcha_id=captcha_id, answer=answer, now=utcnow()
                 )
+            refused = False
         finally:
-            await self._draw()
+            if redraw or refused:
+                await self._draw()
+            else:
+                self.src = ""

@@ -34,8 +34,13 @@ class LoginState(rx.State):
     async def submit(self, form: dict):
         """Captcha first (before any bcrypt), then document + password."""
         self.errors, self.form_error = clean(FIELDS), ""
+        captcha_state = await self.get_state(CaptchaState)
+        captcha_passed = False
         try:
-            await (await self.get_state(CaptchaState))._check(text(form, "captcha"), action="login")
+            # No new picture after a right answer: a successful login leaves the page (and a picture
+            # drawn for nobody cost CPU, a database write and state in Redis on every login).
+            await captcha_state._check(text(form, "captcha"), action="login", redraw=False)
+            captcha_passed = True
             async with session_scope() as db:
                 result = await accounts.authenticate(
                     session=db,
@@ -45,6 +50,8 @@ class LoginState(rx.State):
                     now=utcnow(),
                 )
         except DomainError as exc:
+            if captcha_passed:  # the form stays on screen: it needs a fresh picture for the next try
+                await captcha_state._draw()
             self.errors, self.form_error = (
                 place(FIELDS, exc) if exc.field == "captcha" else (clean(FIELDS), exc.message)
             )

@@ -18,15 +18,15 @@ T0 = utcnow()
 
 async def _answer(monkeypatch, session) -> tuple[str, str]:
     seen = {}
-    real = captcha.render_png
+    real = captcha.render_jpeg
 
     async def spy(text: str) -> bytes:
         seen["answer"] = text
         return await real(text)
 
-    monkeypatch.setattr(captcha, "render_png", spy)
+    monkeypatch.setattr(captcha, "render_jpeg", spy)
     captcha_id, src = await captcha.new_captcha(session=session, now=T0)
-    assert src.startswith("data:image/png;base64,")
+    assert src.startswith("data:image/jpeg;base64,")
     return captcha_id, seen["answer"]
 
 
