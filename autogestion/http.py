@@ -399,11 +399,20 @@ class UploadGate:
                     return {"type": "http.disconnect"}
             return message
 
+        held_start: list[dict] = []
+
         async def guarded_send(message):
             nonlocal started
             if refused:
                 return  # the app's answer to the cut-off body is replaced by ours below
+            if message["type"] == "http.response.start":
+                # Reflex streams the upload's state updates: its 200 goes out before the handler runs. Hold it
+                # until the first body chunk, so a handler that fails before answering still gets our 503.
+                held_start.append(message)
+                return
             started = True
+            while held_start:
+                await send(held_start.pop(0))
             await send(message)
 
         try:
@@ -419,6 +428,8 @@ class UploadGate:
             return
         if refused and not started:
             await self._refuse(send, refused[0])
+        elif held_start:  # an answer without a body (never seen from Reflex): send its start as it was
+            await send(held_start.pop(0))
 
     @staticmethod
     async def _refuse(send, message: str) -> None:

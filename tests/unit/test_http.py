@@ -303,3 +303,33 @@ async def test_upload_gate_refuses_big_or_many_files_before_the_app(files, size,
         assert not reached or reached[0] < len(body)
     else:
         assert reached == [len(body)]
+
+
+@pytest.mark.parametrize("failure", ["unavailable", "bug"])
+async def test_upload_gate_answers_503_when_the_streamed_handler_loses_the_database(failure):
+    """Reflex sends the upload's 200 before its handler runs: a handler that then finds the database gone still
+    gets a 503 with the busy message (not the server's bare 500); any other error propagates as before."""
+    from sqlalchemy.exc import OperationalError
+
+    from autogestion.db import BUSY_MESSAGE
+    from autogestion.http import UploadGate
+
+    async def app(scope, receive, send):
+        while (await receive()).get("more_body"):
+            pass
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        if failure == "unavailable":
+            raise OperationalError("SELECT 1", None, ConnectionRefusedError(111, "Connect call failed"))
+        raise RuntimeError("a bug")
+
+    body, content_type = _multipart(1, 100)
+    transport = httpx.ASGITransport(app=UploadGate(app, max_body=4000, max_files=1))
+    async with httpx.AsyncClient(transport=transport, base_url="http://localhost:3000") as c:
+        if failure == "bug":
+            with pytest.raises(RuntimeError):
+                await c.post("/_upload", content=body, headers={"Content-Type": content_type})
+            return
+        response = await c.post("/_upload", content=body, headers={"Content-Type": content_type})
+    assert response.status_code == 503
+    assert response.json()["detail"] == BUSY_MESSAGE
+    assert response.headers["retry-after"] == "5"
