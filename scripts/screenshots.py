@@ -10,22 +10,15 @@ from pathlib import Path
 
 from playwright.sync_api import sync_playwright
 
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from tests.harness import CHROMIUM, CHROMIUM_ARGS  # noqa: E402  (the repository's root first)
 
 
 def main() -> None:
     base, out, *paths = sys.argv[1:]
     Path(out).mkdir(parents=True, exist_ok=True)
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=ARGS)
+        browser = p.chromium.launch(executable_path=CHROMIUM or "/usr/bin/chromium", args=CHROMIUM_ARGS)
         for width, height, tag in ((1280, 900, "desktop"), (375, 812, "phone")):
             page = browser.new_page(viewport={"width": width, "height": height})
             page.on("pageerror", lambda e: print("PAGEERROR", e))

@@ -22,6 +22,17 @@ ROOT = Path(__file__).resolve().parents[1]
 CAPTCHA_ANSWER = "PRUEBA"
 # Only the browser tests need Chromium; they skip without it (tests/e2e/conftest.py).
 CHROMIUM = os.environ.get("AUTOGESTION_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser") or ""
+# Headless Chromium on a closed network: without the background-networking flags it keeps trying to reach the
+# internet (SETUP.md). Every browser the tests and scripts launch uses these.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
 
 
 def _free_port() -> int:

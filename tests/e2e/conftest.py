@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from tests.harness import CAPTCHA_ANSWER, CHROMIUM  # noqa: F401  (CAPTCHA_ANSWER: used by helpers.py)
+from tests.harness import CAPTCHA_ANSWER, CHROMIUM, CHROMIUM_ARGS  # noqa: F401  (CAPTCHA_ANSWER: used by helpers.py)
 
 
 @pytest.fixture(autouse=True)
@@ -28,15 +28,7 @@ def browser_type_launch_args(browser_type_launch_args):
     return {
         **browser_type_launch_args,
         "executable_path": CHROMIUM,
-        "args": [
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--no-first-run",
-            "--disable-quic",
-        ],
+        "args": CHROMIUM_ARGS,
     }
 
 

@@ -19,7 +19,7 @@ import httpx
 import pytest
 
 from autogestion.http import MAX_UPLOAD_BODY
-from tests.harness import CAPTCHA_ANSWER, CHROMIUM, ROOT, _free_port
+from tests.harness import CAPTCHA_ANSWER, CHROMIUM, CHROMIUM_ARGS, ROOT, _free_port
 
 sys.path.insert(0, str(ROOT / "deploy"))
 import render  # noqa: E402  (deploy/ is not a package: it ships as files)
@@ -201,14 +201,7 @@ def test_login_in_chromium_through_nginx_under_the_csp(deployment):
     with sync_playwright() as p:
         browser = p.chromium.launch(
             executable_path=CHROMIUM,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
-            ],
+            args=CHROMIUM_ARGS,
         )
         try:
             problems: list[str] = []

@@ -24,7 +24,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import PG_ADMIN_URL, _run_order
-from tests.harness import CHROMIUM
+from tests.harness import CHROMIUM, CHROMIUM_ARGS
 from tests.production.stack import (
     CAPTCHA_ANSWER,
     Backend,
@@ -184,16 +184,6 @@ def stack(services, static_build):
 
 # --- the browser -----------------------------------------------------------------------------------------
 
-LAUNCH_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
-
 
 @pytest.fixture(scope="package")
 def production_browser():
@@ -204,7 +194,7 @@ def production_browser():
     from playwright.sync_api import expect, sync_playwright
 
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         expect.set_options(timeout=20_000)
         try:
             yield browser
