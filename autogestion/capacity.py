@@ -36,6 +36,10 @@ class CapacityError(ConfigError):
     """The pools of every process together could exceed what the database server allows."""
 
 
+class ServerUnreachable(CapacityError):
+    """PostgreSQL could not be asked its limit (down, wrong address): not a configuration error by itself."""
+
+
 @dataclass(frozen=True)
 class ServerLimits:
     """PostgreSQL's connection limits, as `SHOW` reports them."""
@@ -111,7 +115,7 @@ async def check_database_capacity(settings: Settings | None = None) -> ServerLim
         limits = await server_limits(settings.database_url, timeout=max(settings.db_pool_timeout, 5.0))
     except (OSError, TimeoutError, DBAPIError) as exc:
         reason = str(getattr(exc, "orig", None) or exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise CapacityError(f"cannot ask PostgreSQL its max_connections (DATABASE_URL): {reason}") from None
+        raise ServerUnreachable(f"cannot ask PostgreSQL its max_connections (DATABASE_URL): {reason}") from None
     check(settings, limits)
     return limits
 
@@ -126,10 +130,9 @@ async def refuse_over_capacity():
     """
     try:
         await check_database_capacity()
+    except ServerUnreachable as exc:
+        log.warning("capacity not checked: %s", exc)
     except CapacityError as exc:
-        if str(exc).startswith("cannot ask"):
-            log.warning("capacity not checked: %s", exc)
-        else:
-            log.error("refusing to start: %s", exc)
-            raise
+        log.error("refusing to start: %s", exc)
+        raise
     yield

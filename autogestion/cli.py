@@ -344,21 +344,25 @@ def main(argv: list[str] | None = None) -> int:
 
     configure_logging(settings)
     if args.command == "check-config":
-        from autogestion.capacity import CapacityError, check_database_capacity
+        from autogestion.capacity import CapacityError, ServerUnreachable, check_database_capacity
 
-        revisions = None
+        # Configuration first (exit 2): the pools against PostgreSQL's limit; then the database's state (exit 1:
+        # unreachable, not migrated), said by the same one-line check as every other command.
         limits = None
-
-        async def report() -> None:
-            nonlocal revisions, limits
-            revisions = await check_database(settings)
-            limits = await check_database_capacity(settings)
-
         try:
-            code = _run(settings, report)
+            limits = asyncio.run(check_database_capacity(settings))
+        except ServerUnreachable:
+            pass
         except CapacityError as exc:
             print(f"Configuration error: {exc}", file=sys.stderr)
             return 2
+        revisions = None
+
+        async def report() -> None:
+            nonlocal revisions
+            revisions = await check_database(settings)
+
+        code = _run(settings, report)
         if code == 0:
             where = database_place(settings.database_url)
             room = f", {limits.allowed} connections allowed" if limits else ""

@@ -143,7 +143,7 @@ def test_the_demo_customer_subscribes_a_plan_of_3_cuotas(page, base_url, app_ser
         expect(dialog).to_contain_text(f"¿Confirmás el plan de 3 cuotas por {total}?")
         dialog.get_by_role("button", name="NO").click()
         expect(dialog).to_have_count(0)
-        assert query(data_dir, "SELECT COUNT(*) FROM payment_plans")[0][0] == 0
+        assert query(data_dir, "SELECT COUNT(*) FROM payment_plans WHERE supply_number = ?", DEMO_SUPPLY)[0][0] == 0
         page.get_by_role("button", name="Suscribir plan").click()
         page.get_by_role("alertdialog").get_by_role("button", name="SI").click()
         expect(page.get_by_role("status")).to_contain_text(f"Suscribiste un Plan de Pago de 3 cuotas por {total}")

@@ -104,29 +104,41 @@ async def test_the_limit_is_exact():
 
 
 async def test_check_config_refuses_in_one_line(monkeypatch, capsys):
-    monkeypatch.setenv("DATABASE_URL", PG_ADMIN_URL)
-    monkeypatch.setenv("REFLEX_REDIS_URL", "redis://127.0.0.1:6379/3")
-    monkeypatch.setenv("AUTOGESTION_WORKERS", "8")
-    monkeypatch.setenv("AUTOGESTION_DB_POOL_SIZE", "20")
-    get_settings.cache_clear()
-    assert await asyncio.to_thread(cli.main, ["check-config"]) == 2
-    err = capsys.readouterr().err.strip()
-    assert err.startswith("Configuration error: too many database connections") and "\n" not in err
-    assert "AUTOGESTION_WORKERS=8" in err and "AUTOGESTION_DB_POOL_SIZE=20" in err
+    from tests.conftest import _drop_pg_database, _make_pg_database
 
-    monkeypatch.setenv("AUTOGESTION_DB_POOL_SIZE", "3")
-    monkeypatch.setenv("AUTOGESTION_DB_MAX_OVERFLOW", "2")
-    get_settings.cache_clear()
-    assert await asyncio.to_thread(cli.main, ["check-config"]) == 0
-    assert "connections allowed" in capsys.readouterr().out
+    url = await _make_pg_database()  # migrated below: check-config also wants the schema up to date
+    try:
+        monkeypatch.setenv("DATABASE_URL", url)
+        monkeypatch.setenv("REFLEX_REDIS_URL", "redis://127.0.0.1:6379/3")
+        monkeypatch.setenv("AUTOGESTION_WORKERS", "8")
+        monkeypatch.setenv("AUTOGESTION_DB_POOL_SIZE", "20")
+        get_settings.cache_clear()
+        assert await asyncio.to_thread(cli.main, ["check-config"]) == 2
+        err = capsys.readouterr().err.strip()
+        assert err.startswith("Configuration error: too many database connections") and "\n" not in err
+        assert "AUTOGESTION_WORKERS=8" in err and "AUTOGESTION_DB_POOL_SIZE=20" in err
+
+        monkeypatch.setenv("AUTOGESTION_DB_POOL_SIZE", "3")
+        monkeypatch.setenv("AUTOGESTION_DB_MAX_OVERFLOW", "2")
+        get_settings.cache_clear()
+        assert await asyncio.to_thread(cli.main, ["check-config"]) == 1  # the pools fit; the schema is missing
+        assert "no está migrada" in capsys.readouterr().err
+        assert await asyncio.to_thread(cli.main, ["migrate"]) == 0
+        assert await asyncio.to_thread(cli.main, ["check-config"]) == 0
+        assert "connections allowed" in capsys.readouterr().out
+    finally:
+        db.set_engine(None)
+        await _drop_pg_database(url)
 
 
 async def test_check_config_says_when_postgresql_cannot_be_asked(monkeypatch, capsys):
     monkeypatch.setenv("DATABASE_URL", f"postgresql+asyncpg://postgres@127.0.0.1:{_closed_port()}/postgres")
     get_settings.cache_clear()
-    assert await asyncio.to_thread(cli.main, ["check-config"]) == 2
+    assert await asyncio.to_thread(cli.main, ["check-config"]) == 1  # not a configuration error: the server is away
     err = capsys.readouterr().err.strip()
-    assert "cannot ask PostgreSQL" in err and "DATABASE_URL" in err and "\n" not in err
+    assert err.startswith("No se puede conectar a la base de datos (127.0.0.1:") and "\n" not in err
+    with pytest.raises(capacity.ServerUnreachable, match="cannot ask PostgreSQL its max_connections"):
+        await capacity.check_database_capacity(get_settings())
 
 
 async def test_the_backend_lifespan_refuses_to_start_over_capacity(monkeypatch):

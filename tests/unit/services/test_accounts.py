@@ -489,18 +489,22 @@ async def test_registration_contact_changes_are_limited(session):
 
 
 async def test_hourly_sms_budget_stops_codes_for_everyone(session, monkeypatch):
+    from autogestion.clock import utcnow
     from autogestion.config import get_settings
 
     monkeypatch.setenv("AUTOGESTION_SMS_PER_HOUR", "2")
     get_settings.cache_clear()
-    await register(session)  # one SMS
-    await register(session, dni="30999888", email="beto@example.com", number="4999888")  # two
+    # The outbox stamps rows with the real clock: this test's "now" is the real now, not the module's T0 (a
+    # long test session would otherwise put the SMS less than an hour before T0 + 1 h).
+    now = utcnow()
+    await register(session, now=now)  # one SMS
+    await register(session, dni="30999888", email="beto@example.com", number="4999888", now=now)  # two
     with pytest.raises(RateLimited, match="no podemos enviar SMS"):
-        await register(session, dni="30555666", email="caro@example.com", number="4555666")
+        await register(session, dni="30555666", email="caro@example.com", number="4555666", now=now)
     await session.rollback()
     with pytest.raises(RateLimited, match="no podemos enviar SMS"):  # recovery by SMS too, known or not
-        await recovery.start_recovery(session=session, doc_type="DNI", doc_number="39999999", channel="sms", now=T0)
+        await recovery.start_recovery(session=session, doc_type="DNI", doc_number="39999999", channel="sms", now=now)
     # an hour later the budget is there again
     await register(
-        session, dni="30555666", email="caro@example.com", number="4555666", now=T0 + timedelta(hours=1, minutes=1)
+        session, dni="30555666", email="caro@example.com", number="4555666", now=now + timedelta(hours=1, minutes=1)
     )
