@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from playwright.sync_api import expect
 
@@ -31,6 +33,8 @@ def test_customer_pages_have_no_serious_accessibility_violations(page, base_url,
     check("/registro", "Crear una Cuenta")
     check("/recuperar", "Recuperar contraseña")
     login(page, base_url, DEMO_DNI, DEMO_PASSWORD)
+    # The login ends on Mis Suministros (claim, cookie, reload): navigating before that would race it.
+    expect(page).to_have_url(re.compile(r"/suministros/?$"), timeout=30_000)
     check("/suministros", "Mis Suministros")
     check("/suministros/asociar", "Asociar Suministro")
     check("/perfil", "Mi Perfil")
