@@ -548,7 +548,9 @@ class Gate:
             self.all_here.set()
 
 
-async def storm(ctx: Ctx, steps: Steps, seconds: float, loggers: int, watchers: int, first: int) -> None:
+async def storm(
+    ctx: Ctx, steps: Steps, seconds: float, loggers: int, watchers: int, first: int, started=lambda: None
+) -> None:
     """Back-to-back logins from `loggers` tabs for `seconds`, while `watchers` logged-in customers page
     their invoices every 200 ms."""
     others: list[Tab] = []
@@ -562,6 +564,7 @@ async def storm(ctx: Ctx, steps: Steps, seconds: float, loggers: int, watchers: 
             start = await tab.navigate(f"/suministros/{rows[0]['number']}")
             await tab.wait(start, tab.var_set("InvoicesState", "rows"), "invoices")
             others.append(tab)
+    started()  # the CPU meter counts from here: the watchers' own logins above are not the storm's
     stop = time.monotonic() + seconds
     logins = steps["storm: logins completed"]
 
@@ -746,6 +749,9 @@ def server_env(args, workers: int, port: int, secret: str, cost: int, data_dir: 
         AUTOGESTION_HANDLER_TIMING="true" if args.handler_timing else "false",
         DATABASE_URL=database_url(args.db),
     )
+    for item in args.server_env:  # --server-env: an experiment (pool sizes, …) on top of the above
+        key, _, value = item.partition("=")
+        env[key] = value
     if workers:  # 0: the baseline without Redis (Reflex's disk state manager, one worker)
         env.update(REFLEX_REDIS_URL=f"redis://127.0.0.1:6379/{args.redis_db}", GRANIAN_WORKERS=str(workers))
     return env
@@ -1008,15 +1014,15 @@ async def one_config(args, workers: int, run: int, secret: str, cost: int, app_d
             meter.stop()
             result.cpu["customer journey"] = (meter.server, meter.client, len(steps["logout"].lat))
 
-            meter.start()
             with phase(result, "storm"):
                 await storm(
                     ctx,
                     steps,
                     args.storm_seconds,
-                    loggers=4 * max(1, min(workers, 2)),
+                    loggers=args.storm_tabs or 4 * max(1, min(workers, 2)),
                     watchers=20,
                     first=first + 2_000,
+                    started=meter.start,
                 )
             meter.stop()
             result.cpu["storm (per login)"] = (meter.server, meter.client, len(steps["storm: logins completed"].lat))
@@ -1159,6 +1165,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--customers", type=int, default=200)
     parser.add_argument("--storm-seconds", type=float, default=10)
     parser.add_argument(
+        "--storm-tabs",
+        type=int,
+        default=0,
+        help="tabs logging in back to back in the storm (0: 4 per worker, at most 8); each waits for its "
+        "login to finish, so few tabs measure login latency, enough tabs measure the bcrypt ceiling",
+    )
+    parser.add_argument(
         "--think", type=float, default=3, help="mean seconds between a customer's clicks on the data pages (0: none)"
     )
     parser.add_argument("--db", default="autogestion_bench")
@@ -1166,6 +1179,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--pg-admin", default="postgres", help="the bench's own PostgreSQL user (not the portal's)")
     parser.add_argument("--port", type=int, default=3311)
     parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument(
+        "--server-env",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="an extra environment variable for the portal (repeatable), e.g. AUTOGESTION_DB_POOL_SIZE=20",
+    )
     parser.add_argument(
         "--no-handler-timing",
         dest="handler_timing",
@@ -1182,6 +1202,8 @@ def main(argv: list[str] | None = None) -> None:
         parser.error("bounded: --runs 1..5, --burst 1..1000, --customers 1..500")
     if not 1 <= args.storm_seconds <= 60:
         parser.error("--storm-seconds 1..60")
+    if not 0 <= args.storm_tabs <= 100:
+        parser.error("--storm-tabs 0..100")
     if not 0 <= args.think <= 30:
         parser.error("--think 0..30")
     THINK[0] = args.think
