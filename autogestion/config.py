@@ -44,6 +44,7 @@ Capacity (checked at start against PostgreSQL's `SHOW max_connections`, see `aut
 AUTOGESTION_DB_MAX_OVERFLOW) + AUTOGESTION_DB_RESERVE ≤ max_connections − superuser_reserved_connections
 (− reserved_connections on PostgreSQL 16+).
 | AUTOGESTION_OUTBOX_IN_BACKEND | true | each backend worker also delivers the outbox; false when dedicated `autogestion worker` processes run |
+| AUTOGESTION_HANDLER_TIMING | false | log each event handler's wall time (guard + service + DB) on the `autogestion.timing` logger (benchmarks, diagnosis) |
 """
 
 from __future__ import annotations
@@ -191,6 +192,9 @@ class Settings:
     # outbox delivery (issue 10, ops)
     outbox_in_backend: bool = True
 
+    # handler timing (issue 10, bench): one log line per event handler on `autogestion.timing`
+    handler_timing: bool = False
+
     @property
     def is_production(self) -> bool:
         return self.env == "production"
@@ -276,6 +280,7 @@ def load_settings(environ: dict[str, str] | os._Environ = os.environ) -> Setting
         db_pool_timeout=_seconds("AUTOGESTION_DB_POOL_TIMEOUT", environ.get("AUTOGESTION_DB_POOL_TIMEOUT"), 5.0),
         db_reserve=_int("AUTOGESTION_DB_RESERVE", environ.get("AUTOGESTION_DB_RESERVE"), 5, 0, 10000),
         outbox_in_backend=_bool("AUTOGESTION_OUTBOX_IN_BACKEND", environ.get("AUTOGESTION_OUTBOX_IN_BACKEND"), True),
+        handler_timing=_bool("AUTOGESTION_HANDLER_TIMING", environ.get("AUTOGESTION_HANDLER_TIMING"), False),
     )
     if settings.workers > 1 and not settings.redis_url:
         # Reflex keeps each tab's state in the worker's memory (or its disk) without Redis: a second

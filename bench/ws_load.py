@@ -28,6 +28,13 @@ handler's time plus the websocket, Redis state load/save and the client's own sh
 upper bound of handler time). Per step and worker count the table gives p50 / p95 / p99, events/s,
 errors; per worker count the backend's RSS growth per open session and the bytes in Redis per tab token.
 
+Handler time is measured on the server too: the portal runs with `AUTOGESTION_HANDLER_TIMING=true`, so
+the guard of every handler (state/guards.py) logs its wall time (guard + service + database, not Reflex's
+state load/save from Redis nor the websocket) on `autogestion.timing`; the bench reads those JSON lines
+from the server's log afterwards and prints p50 / p95 / p99 per handler and phase (burst, customers,
+storm) beside the client's round trips. `--no-handler-timing` runs without it (one log line per event
+costs the server a little CPU).
+
 Limits measured in the same run, side by side: raw bcrypt hashes/s at the seeded cost (1 thread and one
 per core); a bare python-socketio echo (ASGI, served by granian like Reflex's backend, 1 worker) round
 trip; and for each worker count Reflex's own `/ping` and a trivial event of our app
@@ -541,7 +548,9 @@ class Gate:
             self.all_here.set()
 
 
-async def storm(ctx: Ctx, steps: Steps, seconds: float, loggers: int, watchers: int, first: int) -> None:
+async def storm(
+    ctx: Ctx, steps: Steps, seconds: float, loggers: int, watchers: int, first: int, started=lambda: None
+) -> None:
     """Back-to-back logins from `loggers` tabs for `seconds`, while `watchers` logged-in customers page
     their invoices every 200 ms."""
     others: list[Tab] = []
@@ -555,6 +564,7 @@ async def storm(ctx: Ctx, steps: Steps, seconds: float, loggers: int, watchers: 
             start = await tab.navigate(f"/suministros/{rows[0]['number']}")
             await tab.wait(start, tab.var_set("InvoicesState", "rows"), "invoices")
             others.append(tab)
+    started()  # the CPU meter counts from here: the watchers' own logins above are not the storm's
     stop = time.monotonic() + seconds
     logins = steps["storm: logins completed"]
 
@@ -736,8 +746,12 @@ def server_env(args, workers: int, port: int, secret: str, cost: int, data_dir: 
         AUTOGESTION_MP_WEBHOOK_SECRET="bench-dummy-secret",
         AUTOGESTION_BCRYPT_COST=str(cost),
         AUTOGESTION_TRUSTED_PROXIES="127.0.0.1",
+        AUTOGESTION_HANDLER_TIMING="true" if args.handler_timing else "false",
         DATABASE_URL=database_url(args.db),
     )
+    for item in args.server_env:  # --server-env: an experiment (pool sizes, …) on top of the above
+        key, _, value = item.partition("=")
+        env[key] = value
     if workers:  # 0: the baseline without Redis (Reflex's disk state manager, one worker)
         env.update(REFLEX_REDIS_URL=f"redis://127.0.0.1:6379/{args.redis_db}", GRANIAN_WORKERS=str(workers))
     return env
@@ -773,7 +787,7 @@ async def portal(args, workers: int, secret: str, cost: int):
                         break
             else:
                 raise BenchError(f"the portal did not start in 120 s; see {log.name}")
-        yield base, proc, port
+        yield base, proc, port, Path(log.name)
     finally:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(proc.pid, signal.SIGTERM)  # the group of the server this bench started
@@ -873,6 +887,39 @@ class Result:
     cpu: dict[str, tuple[float, float, int]] = field(default_factory=dict)  # phase: (server s, client s, units)
     pg_opened_burst: int = 0  # PostgreSQL connections opened during the login-page burst
     pg_peak: int = 0  # most connections to the bench database at once (sampled every 0.2 s)
+    phases: list[tuple[str, float, float]] = field(default_factory=list)  # (phase, epoch start, epoch end)
+    handler_ms: dict[tuple[str, str], list[float]] = field(default_factory=dict)  # (phase, handler): ms
+
+
+@contextlib.contextmanager
+def phase(result: Result, name: str):
+    """Mark a phase of the run in wall-clock time, to sort the server's timing lines into it."""
+    began = time.time()
+    try:
+        yield
+    finally:
+        result.phases.append((name, began, time.time()))
+
+
+def read_handler_times(log: Path, result: Result) -> None:
+    """The `autogestion.timing` lines of the server's log (one JSON object a line in production), each
+    into the phase whose wall-clock span holds it (lines outside every phase, e.g. the warm-up, are left)."""
+    if not log.exists():
+        return
+    with log.open(encoding="utf-8", errors="replace") as lines:
+        for line in lines:
+            if '"autogestion.timing"' not in line:
+                continue
+            try:
+                record = json.loads(line)
+                at = datetime.fromisoformat(record["time"]).timestamp()
+                handler, ms = str(record["handler"]), float(record["ms"])
+            except (ValueError, KeyError, TypeError):
+                continue
+            for name, began, ended in result.phases:
+                if began - 0.002 <= at <= ended + 0.002:  # the log's time has millisecond precision
+                    result.handler_ms.setdefault((name, handler), []).append(ms)
+                    break
 
 
 async def pg_sessions(pg: asyncpg.Pool) -> int:
@@ -892,7 +939,7 @@ async def watch_pg(pg: asyncpg.Pool, result: Result, stop: asyncio.Event) -> Non
 async def one_config(args, workers: int, run: int, secret: str, cost: int, app_dir: Path) -> Result:
     steps = Steps()
     result = Result(workers, run, steps)
-    async with portal(args, workers, secret, cost) as (base, proc, port):
+    async with portal(args, workers, secret, cost) as (base, proc, port, server_log):
         app = CompiledApp.load(app_dir)
         limits = httpx.Limits(max_connections=200, max_keepalive_connections=50)
         # The bench's own connections: as the administrator, so the portal alone is held to its role's limit.
@@ -910,7 +957,8 @@ async def one_config(args, workers: int, run: int, secret: str, cost: int, app_d
             meter = CpuMeter(proc.pid)
             meter.start()
             burst.began = time.perf_counter()
-            await asyncio.gather(*(login_page_only(ctx, steps, burst.name) for _ in range(args.burst)))
+            with phase(result, "burst"):
+                await asyncio.gather(*(login_page_only(ctx, steps, burst.name) for _ in range(args.burst)))
             meter.stop()
             result.cpu["login page load"] = (meter.server, meter.client, len(burst.lat))
             result.pg_opened_burst = await pg_sessions(pg) - opened
@@ -953,11 +1001,12 @@ async def one_config(args, workers: int, run: int, secret: str, cost: int, app_d
             Tab.__init__ = tracking_init
             meter.start()
             try:
-                operator = asyncio.create_task(operator_journey(ctx, steps, stop_operator))
-                await asyncio.gather(
-                    measure_at_gate(),
-                    *(customer_journey(ctx, steps, first + k, logged_in, browsed) for k in range(args.customers)),
-                )
+                with phase(result, "customers"):
+                    operator = asyncio.create_task(operator_journey(ctx, steps, stop_operator))
+                    await asyncio.gather(
+                        measure_at_gate(),
+                        *(customer_journey(ctx, steps, first + k, logged_in, browsed) for k in range(args.customers)),
+                    )
             finally:
                 Tab.__init__ = original_init
                 stop_operator.set()
@@ -965,10 +1014,16 @@ async def one_config(args, workers: int, run: int, secret: str, cost: int, app_d
             meter.stop()
             result.cpu["customer journey"] = (meter.server, meter.client, len(steps["logout"].lat))
 
-            meter.start()
-            await storm(
-                ctx, steps, args.storm_seconds, loggers=4 * max(1, min(workers, 2)), watchers=20, first=first + 2_000
-            )
+            with phase(result, "storm"):
+                await storm(
+                    ctx,
+                    steps,
+                    args.storm_seconds,
+                    loggers=args.storm_tabs or 4 * max(1, min(workers, 2)),
+                    watchers=20,
+                    first=first + 2_000,
+                    started=meter.start,
+                )
             meter.stop()
             result.cpu["storm (per login)"] = (meter.server, meter.client, len(steps["storm: logins completed"].lat))
             storm_step = steps["storm: logins completed"]
@@ -976,6 +1031,7 @@ async def one_config(args, workers: int, run: int, secret: str, cost: int, app_d
             stop_watch.set()
             await watcher
         await pg.close()
+    read_handler_times(server_log, result)  # the server has stopped: its log is complete
     return result
 
 
@@ -1002,11 +1058,31 @@ def print_step_table(results: list[Result], limit_steps: Steps) -> None:
     print()
 
 
+def print_handler_table(results: list[Result]) -> None:
+    """Handler time on the server (AUTOGESTION_HANDLER_TIMING), per worker count, phase and handler."""
+    if not any(r.handler_ms for r in results):
+        return
+    header = f"{'workers':>7} {'run':>3}  {'phase':9s} {'handler (server wall time)':40s} {'n':>5} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8}"
+    print(header)
+    print("-" * len(header))
+    order = {name: i for i, name in enumerate(("burst", "customers", "storm"))}
+    for r in results:
+        for (name, handler), ms in sorted(r.handler_ms.items(), key=lambda kv: (order.get(kv[0][0], 9), kv[0][1])):
+            print(
+                f"{r.workers:7d} {r.run:3d}  {name:9s} {handler:40s} {len(ms):5d} {pct(ms, 0.5):8.1f} "
+                f"{pct(ms, 0.95):8.1f} {pct(ms, 0.99):8.1f}"
+            )
+    print()
+
+
+DATA_HANDLERS = ("InvoicesState.load", "InvoicesState.next_page", "InvoicesState.print_invoice")
+
+
 def print_summary(results: list[Result], bcrypt_machine: float, burst: int) -> None:
     header = (
         f"{'workers':>7} {'run':>3} {'loads/s':>8} {'burst p95':>9} {'burst err':>9} {'data p95':>8} "
         f"{'logins/s':>8} {'% bcrypt':>8} {'others p95':>10} {'RSS/session':>11} {'Redis/token':>11} "
-        f"{'PG opened':>9} {'PG peak':>7}"
+        f"{'PG opened':>9} {'PG peak':>7} {'data handler p95':>16}"
     )
     print(header)
     print("-" * len(header))
@@ -1015,11 +1091,12 @@ def print_summary(results: list[Result], bcrypt_machine: float, burst: int) -> N
         b = r.steps.get(f"login page burst ({burst} at once)", Step("-"))
         data = [v for name in data_steps for v in r.steps.get(name, Step("-")).lat]
         others = r.steps.get("storm: others' page events", Step("-"))
+        handler_data = [v for h in DATA_HANDLERS for v in r.handler_ms.get(("customers", h), [])]
         print(
             f"{r.workers:7d} {r.run:3d} {r.loads_per_s:8.1f} {pct(b.lat, 0.95) / 1000:8.2f}s {b.errors:9d} "
             f"{pct(data, 0.95):6.1f}ms {r.logins_per_s:8.2f} {100 * r.logins_per_s / bcrypt_machine:7.0f}% "
             f"{pct(others.lat, 0.95):8.1f}ms {r.rss_per_session / 1024:9.0f}KB {r.state_per_session / 1024:9.1f}KB "
-            f"{r.pg_opened_burst:9d} {r.pg_peak:7d}"
+            f"{r.pg_opened_burst:9d} {r.pg_peak:7d} {pct(handler_data, 0.95):14.1f}ms"
         )
     print("\nCPU per unit (server = the portal's processes, client = this bench; ms of CPU, not wall time):")
     for r in results:
@@ -1031,7 +1108,7 @@ def print_summary(results: list[Result], bcrypt_machine: float, burst: int) -> N
     print("workers 0 = one worker without Redis (Reflex's disk state manager), the baseline of the issue.")
     print("PG opened: connections PostgreSQL accepted during the burst; PG peak: most at once (its limit: 100).")
     print(
-        "\nGoals: burst of 500 login-page loads with 0 errors and p95 < 2 s; data pages p95 < 50 ms with 200 "
+        "\nGoals: burst of 500 login-page loads with 0 errors and p95 < 2 s; data pages p95 < 50 ms of handler time with 200 "
         "customers;\nlogins/s ≥ 90 % of bcrypt on this machine with others' events p95 < 50 ms; more "
         "throughput with 2 workers than 1."
     )
@@ -1071,6 +1148,7 @@ async def amain(args) -> None:
             results.append(result)
             print(f"  done in {time.monotonic() - t:.0f} s", flush=True)
     print_step_table(results, limit_steps)
+    print_handler_table(results)
     print(f"bcrypt limit: {one:.1f} hashes/s (1 thread), {machine:.1f}/s ({cores} threads) at cost {cost}")
     print_summary(results, machine, args.burst)
 
@@ -1087,6 +1165,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--customers", type=int, default=200)
     parser.add_argument("--storm-seconds", type=float, default=10)
     parser.add_argument(
+        "--storm-tabs",
+        type=int,
+        default=0,
+        help="tabs logging in back to back in the storm (0: 4 per worker, at most 8); each waits for its "
+        "login to finish, so few tabs measure login latency, enough tabs measure the bcrypt ceiling",
+    )
+    parser.add_argument(
         "--think", type=float, default=3, help="mean seconds between a customer's clicks on the data pages (0: none)"
     )
     parser.add_argument("--db", default="autogestion_bench")
@@ -1094,6 +1179,19 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--pg-admin", default="postgres", help="the bench's own PostgreSQL user (not the portal's)")
     parser.add_argument("--port", type=int, default=3311)
     parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument(
+        "--server-env",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="an extra environment variable for the portal (repeatable), e.g. AUTOGESTION_DB_POOL_SIZE=20",
+    )
+    parser.add_argument(
+        "--no-handler-timing",
+        dest="handler_timing",
+        action="store_false",
+        help="run the portal without AUTOGESTION_HANDLER_TIMING (no server-side handler times)",
+    )
     args = parser.parse_args(argv)
     if args.host not in LOCAL:
         parser.error("the bench only drives a portal on this machine (127.0.0.1 / localhost)")
@@ -1104,6 +1202,8 @@ def main(argv: list[str] | None = None) -> None:
         parser.error("bounded: --runs 1..5, --burst 1..1000, --customers 1..500")
     if not 1 <= args.storm_seconds <= 60:
         parser.error("--storm-seconds 1..60")
+    if not 0 <= args.storm_tabs <= 100:
+        parser.error("--storm-tabs 0..100")
     if not 0 <= args.think <= 30:
         parser.error("--think 0..30")
     THINK[0] = args.think

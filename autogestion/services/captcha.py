@@ -52,13 +52,17 @@ async def new_captcha(*, session, now: datetime) -> tuple[str, str]:
     Raises:
         RateLimited: This client IP drew too many pictures lately (each one costs CPU).
     """
-    await _per_ip(session, action="captcha", limit=DRAWS_PER_IP, now=now)
     answer = "".join(secrets.choice(_ALPHABET) for _ in range(_LENGTH))
+    # The picture first, the database after: the session takes its connection at its first query, and
+    # drawing while holding it (a wait for the helper process under load) kept the pool's few connections
+    # busy for nothing: a burst of login pages queued for the pool. A client past its limit still gets a
+    # picture drawn (≈ 3 ms, in the helper) but no challenge: it is refused below.
+    picture = await render_jpeg(answer)
+    await _per_ip(session, action="captcha", limit=DRAWS_PER_IP, now=now)
     row = Captcha(answer_hash="", created_at=now, expires_at=now + CAPTCHA_TTL)
     row.answer_hash = _digest(row.id, answer)
     session.add(row)  # expired rows go in the hourly maintenance pass, not here: a DELETE per picture
     # scanned the whole (unindexed) table on every login page load
-    picture = await render_jpeg(answer)
     return row.id, "data:image/jpeg;base64," + base64.b64encode(picture).decode("ascii")
 
 

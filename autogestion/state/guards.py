@@ -13,7 +13,9 @@ states who it is for:
   handler receives `operator_id`. Without one the caller goes to /operador (the login form).
 
 Each wrapper also refuses arguments that do not fit the handler's signature (a forged call) with a log
-line instead of a traceback. `tests/security/test_handler_allowlist.py` holds every handler against an
+line instead of a traceback. With AUTOGESTION_HANDLER_TIMING=true it logs the handler's wall time (guard,
+service and database together, in ms) as one line on the `autogestion.timing` logger: the benchmark
+(bench/ws_load.py) reads those lines to tell handler time from the websocket and Redis round trip. `tests/security/test_handler_allowlist.py` holds every handler against an
 allowlist that names its guard.
 """
 
@@ -21,6 +23,8 @@ from __future__ import annotations
 
 import functools
 import inspect
+import logging
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
@@ -32,6 +36,7 @@ from autogestion.config import get_settings
 from autogestion.models import DniStatus, OperatorPublic, UserStatus, ViewerPublic
 
 GUARD_ATTR = "__autogestion_guard__"
+timing_log = logging.getLogger("autogestion.timing")
 
 
 def bind_client(state: rx.State) -> str:
@@ -80,8 +85,20 @@ def _wrap(fn: Callable, *, guard: str, check: Callable | None = None, caller: _C
     public_params = [params[0], *params[2:]] if caller is not None else params
     public_signature = signature.replace(parameters=public_params)
 
+    name = fn.__qualname__
+
     @functools.wraps(fn)
     async def handler(self, *args, **kwargs):
+        if not get_settings().handler_timing:
+            return await guarded(self, *args, **kwargs)
+        started = time.perf_counter()
+        try:
+            return await guarded(self, *args, **kwargs)
+        finally:
+            ms = (time.perf_counter() - started) * 1000
+            timing_log.info("%s %.2f ms", name, ms, extra={"handler": name, "ms": round(ms, 3)})
+
+    async def guarded(self, *args, **kwargs):
         bind_client(self)
         try:
             public_signature.bind(self, *args, **kwargs)

@@ -11,7 +11,7 @@ from autogestion.services.errors import DomainError
 from autogestion.state.captcha import CaptchaState
 from autogestion.state.forms import clean, place, text
 from autogestion.state.guards import public
-from autogestion.state.session import SessionState, landing_for
+from autogestion.state.session import SessionState, has_session_cookie, landing_for
 
 FIELDS = ("doc_type", "doc_number", "password", "captcha")
 
@@ -24,9 +24,12 @@ class LoginState(rx.State):
     @public
     async def load(self):
         self.errors, self.form_error = clean(FIELDS), ""
-        viewer = await (await self.get_state(SessionState))._viewer()
-        if viewer is not None:
-            return rx.redirect(landing_for(viewer.status, viewer.dni_status))
+        # Without a session cookie there is nobody to send on: SessionState (one more Redis read and
+        # write per page load) is only loaded for a browser that has one.
+        if has_session_cookie(self):
+            viewer = await (await self.get_state(SessionState))._viewer()
+            if viewer is not None:
+                return rx.redirect(landing_for(viewer.status, viewer.dni_status))
         await (await self.get_state(CaptchaState))._draw()
 
     @rx.event

@@ -59,6 +59,11 @@ def _read_cookie(raw: str, name: str) -> str:
     return morsel.value if morsel else ""
 
 
+def has_session_cookie(state: rx.State) -> bool:
+    """Whether the tab's websocket handshake carried a customer session cookie (not whether it is live)."""
+    return bool(_read_cookie(state.router.headers.cookie or "", SESSION_COOKIE))
+
+
 def landing_for(status: str, dni_status: str = "") -> str:
     """Where an account belongs: a half-done registration resumes at its step; a DNI photo judged NO
     LEGIBLE sends the customer to Mi Perfil to upload a new one before anything else (the manual)."""

@@ -111,3 +111,20 @@ async def test_pictures_are_limited_per_client_ip(session, monkeypatch):
     with pytest.raises(RateLimited):
         await captcha.new_captcha(session=session, now=T0)
     set_client_ip("")
+
+
+async def test_the_picture_is_drawn_before_the_session_takes_a_connection(session, monkeypatch):
+    # Drawing while a pooled connection sits in an open transaction made a burst of login pages queue
+    # for the pool: the picture comes first, the queries after.
+    during_render = []
+    real = captcha.render_jpeg
+
+    async def spy(text: str) -> bytes:
+        during_render.append(session.in_transaction())
+        return await real(text)
+
+    monkeypatch.setattr(captcha, "render_jpeg", spy)
+    await session.commit()  # whatever the fixture did is done: the session starts with no transaction
+    await captcha.new_captcha(session=session, now=T0)
+    assert during_render == [False]
+    assert session.in_transaction()  # the throttle count and the challenge came after
