@@ -43,6 +43,11 @@ config = rx.Config(
     **_ports,
     api_url=_base_url,
     cors_allowed_origins=list(dict.fromkeys(_origins)),
+    # With Redis, a tab's state is locked while its event runs; Reflex's default lock of 10 s made a page load
+    # queued behind a burst (500 login pages on one worker: p99 ≈ 10 s) lose its update with LockExpiredError
+    # (bench/ws_load.py: "timeout waiting for captcha picture"). 30 s lets a queued event finish.
+    redis_lock_expiration=30_000,
+    redis_lock_warning_threshold=2_000,
     disable_plugins=[SitemapPlugin],
     plugins=[rx.plugins.RadixThemesPlugin(theme=rx.theme(accent_color="indigo", radius="large"))],
 )

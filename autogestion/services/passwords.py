@@ -25,6 +25,26 @@ async def _in_pool(fn, *args):
     return await asyncio.get_running_loop().run_in_executor(_POOL, partial(fn, *args))
 
 
+# One turn per bcrypt thread, plus one whose database work overlaps the hashing: more logins at once would
+# only wait for a thread while holding a database connection each (a unit of work keeps its connection
+# from the first query to the commit), and a burst of logins would starve every other request of the pool.
+_TURNS = _POOL._max_workers + 1
+_turns: dict[int, asyncio.Semaphore] = {}
+
+
+def hashing_turn() -> asyncio.Semaphore:
+    """Wait for this (async with) before opening the unit of work of a login: queued logins hold no connection.
+
+    One semaphore per event loop (a backend worker has one; tests make many), first come, first served.
+    """
+    loop = asyncio.get_running_loop()
+    turn = _turns.get(id(loop))
+    if turn is None or getattr(turn, "_ag_loop", None) is not loop:
+        turn = _turns[id(loop)] = asyncio.Semaphore(_TURNS)
+        turn._ag_loop = loop  # type: ignore[attr-defined]  # an id may be reused by a later loop
+    return turn
+
+
 def _prepare(password: str) -> bytes:
     # NFC at set time and at verify time, so "contraseña" typed either way matches.
     return unicodedata.normalize("NFC", password).encode("utf-8")

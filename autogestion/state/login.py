@@ -6,7 +6,7 @@ import reflex as rx
 
 from autogestion.clock import utcnow
 from autogestion.db import session_scope
-from autogestion.services import accounts
+from autogestion.services import accounts, passwords
 from autogestion.services.errors import DomainError
 from autogestion.state.captcha import CaptchaState
 from autogestion.state.forms import clean, place, text
@@ -44,7 +44,7 @@ class LoginState(rx.State):
             # drawn for nobody cost CPU, a database write and state in Redis on every login).
             await captcha_state._check(text(form, "captcha"), action="login", redraw=False)
             captcha_passed = True
-            async with session_scope() as db:
+            async with passwords.hashing_turn(), session_scope() as db:  # queued without a DB connection
                 result = await accounts.authenticate(
                     session=db,
                     doc_type=text(form, "doc_type"),

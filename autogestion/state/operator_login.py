@@ -7,7 +7,7 @@ import reflex as rx
 from autogestion import routes
 from autogestion.clock import utcnow
 from autogestion.db import session_scope
-from autogestion.services import operators
+from autogestion.services import operators, passwords
 from autogestion.services.errors import DomainError
 from autogestion.state.captcha import CaptchaState
 from autogestion.state.forms import clean, place, text
@@ -38,7 +38,7 @@ class OperatorLoginState(rx.State):
         self.errors, self.form_error = clean(FIELDS), ""
         try:
             await (await self.get_state(CaptchaState))._check(text(form, "captcha"), action="operador")
-            async with session_scope() as db:
+            async with passwords.hashing_turn(), session_scope() as db:  # queued without a DB connection
                 result = await operators.authenticate(
                     session=db, username=text(form, "username"), password=text(form, "password"), now=utcnow()
                 )
