@@ -170,8 +170,10 @@ def test_a_worker_killed_while_a_customer_is_logged_in(customer_page, stack):
     deadline = time.monotonic() + 10
     while not (serving := _websocket_workers(stack)) and time.monotonic() < deadline:
         time.sleep(0.2)
-    assert len(serving) == 1, f"expected one worker to hold the tab's websocket, found {serving}"
-    (victim,) = serving
+    # Usually one worker; an earlier tab's socket may still be open on the other. Killing any worker takes the
+    # whole backend down (see below), the tab's worker included.
+    assert serving, "no worker holds the tab's websocket"
+    victim = min(serving)
     starts_before, sockets_before = stack.backend.starts, len(sockets)
     killed_at = time.monotonic()
     os.kill(victim, signal.SIGKILL)
