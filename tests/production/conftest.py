@@ -138,6 +138,8 @@ class Stack:
 @pytest.fixture(scope="package")
 def stack(services, static_build):
     """PostgreSQL + Redis + 2 backend workers + nginx serving the static export, for this package."""
+    if not (shutil.which("nginx") or os.path.exists("/usr/sbin/nginx")):
+        pytest.skip("nginx not found: install it (apt-get install nginx); .ci/run does")
     database_url = create_database(services["pg_admin_url"])
     data_dir = public_tmpdir("ag-prod-var-")
     public_url = f"http://localhost:{static_build.port}"
