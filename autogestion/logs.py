@@ -161,6 +161,7 @@ def configure_logging(settings, *, stream: TextIO | None = None, level: int = lo
     root.addHandler(handler)
     root.setLevel(level)
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)  # a line per plugin, every run
+    logging.getLogger("mail.log").setLevel(logging.WARNING)  # aiosmtpd (dev sink): ten lines per SMTP session
     if production:
         _route_everything_to_root()
     return handler
