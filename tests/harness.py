@@ -35,6 +35,22 @@ CHROMIUM_ARGS = [
 ]
 
 
+def record_page(page) -> list[str]:
+    """Record page's uncaught browser errors (returned) and every websocket frame it receives (page.ws_frames)."""
+    errors: list[str] = []
+    frames: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.on(
+        "websocket",
+        lambda ws: ws.on(
+            "framereceived",
+            lambda payload: frames.append(payload if isinstance(payload, str) else payload.decode("utf-8", "replace")),
+        ),
+    )
+    page.ws_frames = frames
+    return errors
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -152,14 +152,7 @@ async def start_payment(
             raise DomainError(IN_PLAN)
         if await _approved_exists(session, invoice_id=invoice.id):
             raise DomainError(CREDITING)
-        payment = Payment(
-            user_id=user_id,
-            invoice_id=invoice.id,
-            provider=provider.name,
-            amount_cents=invoice.amount_cents,
-            created_at=now,
-            updated_at=now,
-        )
+        target, amount_cents = {"invoice_id": invoice.id}, invoice.amount_cents
         title, back = _invoice_title(invoice), routes.suministro(invoice.supply_number)
     else:
         installment, plan = await _owned_installment(session, user_id, installment_id)
@@ -167,15 +160,12 @@ async def start_payment(
             raise DomainError(INSTALLMENT_PAID)
         if await _approved_exists(session, installment_id=installment.id):
             raise DomainError(INSTALLMENT_CREDITING)
-        payment = Payment(
-            user_id=user_id,
-            installment_id=installment.id,
-            provider=provider.name,
-            amount_cents=installment.amount_cents,
-            created_at=now,
-            updated_at=now,
-        )
+        target, amount_cents = {"installment_id": installment.id}, installment.amount_cents
         title, back = _installment_title(installment, plan), routes.TRAMITES
+    # The amount always comes from the database row, never from the caller.
+    payment = Payment(
+        user_id=user_id, provider=provider.name, amount_cents=amount_cents, created_at=now, updated_at=now, **target
+    )
     session.add(payment)
     await session.flush()
     try:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from tests.harness import CAPTCHA_ANSWER, CHROMIUM, CHROMIUM_ARGS  # noqa: F401  (CAPTCHA_ANSWER: used by helpers.py)
+from tests.harness import CAPTCHA_ANSWER, CHROMIUM, CHROMIUM_ARGS, record_page  # noqa: F401  (CAPTCHA_ANSWER: used by helpers.py)
 
 
 @pytest.fixture(autouse=True)
@@ -35,20 +35,10 @@ def browser_type_launch_args(browser_type_launch_args):
 @pytest.fixture
 def page(page, app_server):
     """The test's page; any uncaught browser error fails the test. Records every websocket frame received."""
-    errors: list[str] = []
-    frames: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.on(
-        "websocket",
-        lambda ws: ws.on(
-            "framereceived",
-            lambda payload: frames.append(payload if isinstance(payload, str) else payload.decode("utf-8", "replace")),
-        ),
-    )
+    errors = record_page(page)
     page.set_default_timeout(20_000)
     # Assertions wait as long as actions: on a loaded 2-core CI machine a page can take over 5 s to settle.
     expect.set_options(timeout=15_000)
-    page.ws_frames = frames  # type: ignore[attr-defined]
     yield page
     assert not errors, f"browser errors: {errors}"
 

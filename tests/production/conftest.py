@@ -24,7 +24,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import PG_ADMIN_URL, _run_order
-from tests.harness import CHROMIUM, CHROMIUM_ARGS
+from tests.harness import CHROMIUM, CHROMIUM_ARGS, record_page
 from tests.production.stack import (
     CAPTCHA_ANSWER,
     Backend,
@@ -208,18 +208,7 @@ def _new_page(browser):
     context = browser.new_context()
     page = context.new_page()
     page.set_default_timeout(25_000)
-    errors: list[str] = []
-    frames: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.on(
-        "websocket",
-        lambda ws: ws.on(
-            "framereceived",
-            lambda payload: frames.append(payload if isinstance(payload, str) else payload.decode("utf-8", "replace")),
-        ),
-    )
-    page.ws_frames = frames  # type: ignore[attr-defined]
-    return context, page, errors
+    return context, page, record_page(page)
 
 
 @pytest.fixture
