@@ -1,4 +1,9 @@
-"""The captcha block: picture, "Otra imagen" button and the "Código de seguridad" field."""
+"""The captcha block: picture, "Otra imagen" button and the "Código de seguridad" field.
+
+The picture is drawn when the person starts filling in the form: pass `draw_on_focus()` as the form's
+`on_focus` (React's focus events bubble, so any field's first focus sends `CaptchaState.prepare`; once a
+picture or a notice is on screen the browser sends nothing more).
+"""
 
 from __future__ import annotations
 
@@ -6,6 +11,11 @@ import reflex as rx
 
 from autogestion.components.fields import field
 from autogestion.state.captcha import CaptchaState
+
+
+def draw_on_focus():
+    """The `on_focus` of a form with a captcha: ask for its picture, only while there is none."""
+    return rx.cond((CaptchaState.src == "") & (CaptchaState.notice == ""), CaptchaState.prepare, rx.noop())
 
 
 def captcha_block(error: rx.Var) -> rx.Component:
@@ -21,7 +31,20 @@ def captcha_block(error: rx.Var) -> rx.Component:
                     border="1px solid #dde3ea",
                     border_radius="8px",
                 ),
-                rx.skeleton(width="200px", height="70px"),
+                rx.center(
+                    rx.text(
+                        "La imagen aparece cuando empezás a completar el formulario.",
+                        font_size="0.8em",
+                        color="#4a5868",
+                        text_align="center",
+                    ),
+                    width="200px",
+                    height="70px",
+                    padding="6px",
+                    border="1px dashed #b8c2cc",
+                    border_radius="8px",
+                    background="#f6f8fa",
+                ),
             ),
             rx.icon_button(
                 rx.icon("refresh-cw", size=18),

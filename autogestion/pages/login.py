@@ -5,7 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from autogestion import routes
-from autogestion.components.captcha import captcha_block
+from autogestion.components.captcha import captcha_block, draw_on_focus
 from autogestion.components.fields import field, form_error, select_field
 from autogestion.components.layout import public_layout
 from autogestion.components.theme import MUTED, PRIMARY, PRIMARY_DARK
@@ -71,6 +71,7 @@ def login() -> rx.Component:
                 width="100%",
             ),
             on_submit=LoginState.submit,
+            on_focus=draw_on_focus(),
             reset_on_submit=False,
             width="100%",
         ),

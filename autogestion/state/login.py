@@ -30,7 +30,7 @@ class LoginState(rx.State):
             viewer = await (await self.get_state(SessionState))._viewer()
             if viewer is not None:
                 return rx.redirect(landing_for(viewer.status, viewer.dni_status))
-        await (await self.get_state(CaptchaState))._draw()
+        # No picture here: CaptchaState.prepare draws it when the form is first focused.
 
     @rx.event
     @public

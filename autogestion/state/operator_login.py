@@ -25,11 +25,10 @@ class OperatorLoginState(rx.State):
     @rx.event
     @public
     async def load(self):
-        """/operador's first on_load: who is logged in (OperatorSessionState.signed_in), and a captcha
-        picture when nobody is."""
+        """/operador's first on_load: who is logged in (OperatorSessionState.signed_in). The captcha
+        picture is drawn on the form's first focus (CaptchaState.prepare)."""
         self.errors, self.form_error = clean(FIELDS), ""
-        if await (await self.get_state(OperatorSessionState))._operator() is None:
-            await (await self.get_state(CaptchaState))._draw()
+        await (await self.get_state(OperatorSessionState))._operator()
 
     @rx.event
     @public

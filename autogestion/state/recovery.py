@@ -37,8 +37,7 @@ class RecoveryState(rx.State):
     @public
     async def load(self):
         self._clear_feedback()
-        self.step, self.info = "ask", ""
-        await (await self.get_state(CaptchaState))._draw()
+        self.step, self.info = "ask", ""  # the picture: CaptchaState.prepare, on the form's first focus
 
     @rx.event
     @public

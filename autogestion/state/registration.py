@@ -47,7 +47,7 @@ class RegistroState(rx.State):
         viewer = await (await self.get_state(SessionState))._viewer()
         if viewer is not None:
             return rx.redirect(landing_for(viewer.status, viewer.dni_status))
-        await (await self.get_state(CaptchaState))._draw()
+        # The picture: CaptchaState.prepare, on the form's first focus.
 
     def _mark(self, name: str, check) -> None:
         try:

@@ -22,6 +22,7 @@ ALLOWLIST: dict[str, str] = {
     # the session: only "Salir" is a handler; the cookie, the viewer and the login start are private helpers
     "SessionState.logout": "public",
     # captcha picture ("Otra imagen", page loads); checking an answer is private to the forms
+    "CaptchaState.prepare": "public",
     "CaptchaState.refresh": "public",
     # Ingresar
     "LoginState.load": "public",

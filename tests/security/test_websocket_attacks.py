@@ -285,6 +285,33 @@ async def test_session_helpers_cannot_log_an_anonymous_client_in(portal):
         assert not c.state_var("SessionState.user_name")
 
 
+async def test_the_captcha_picture_is_drawn_on_the_forms_first_focus_and_only_once(portal):
+    """Opening /login stores no challenge and draws nothing (a burst of visitors costs no pictures); the
+    form's first focus (`CaptchaState.prepare`) draws one; sent again and again, as a script could, it draws
+    nothing more while that picture is live; a wrong answer burns it and the next picture is a new one."""
+    from tests.e2e.helpers import query
+
+    def challenges() -> int:
+        return query(portal.data_dir, "SELECT count(*) FROM captchas")[0][0]
+
+    before = challenges()
+    async with portal.client(path="/login") as c:
+        await c.settle(quiet=0.6)
+        assert challenges() == before and not c.state_var("CaptchaState.src")
+        await c.call("CaptchaState.prepare", {})
+        picture = c.state_var("CaptchaState.src")
+        assert picture.startswith("data:image/jpeg;base64,") and challenges() == before + 1
+        for _ in range(10):
+            await c.emit("CaptchaState.prepare", {})
+        await c.settle(quiet=0.6)
+        assert challenges() == before + 1 and c.state_var("CaptchaState.src") == picture
+        form = {"doc_type": "DNI", "doc_number": DEMO_DNI, "password": DEMO_PASSWORD, "captcha": "ZZZZZ"}
+        await c.call("LoginState.submit", {"form": form})
+        assert c.state_var("LoginState.errors")["captcha"], "a wrong answer must be refused"
+        assert challenges() == before + 2 and c.state_var("CaptchaState.src") not in ("", picture)
+        assert c.login_claim() is None
+
+
 # --- the session endpoint ---------------------------------------------------------------------------
 
 

@@ -227,9 +227,15 @@ class WsClient:
         query: dict | None = None,
         router: dict | None = None,
     ) -> None:
-        """Send one event as given: `name` is a full event name or `<State>.<handler>`."""
+        """Send one event as given: `name` is a full event name or `<State>.<handler>`.
+
+        A form carrying a `captcha` answer is preceded by `CaptchaState.prepare`, as in the browser, where
+        typing into the form focused it first and that drew the picture (components/captcha.py)."""
         if self._sio is None:
             raise RuntimeError("not connected")
+        form = payload.get("form") if isinstance(payload, dict) else None
+        if isinstance(form, dict) and "captcha" in form and not name.endswith("CaptchaState.prepare"):
+            await self.emit("CaptchaState.prepare", path=path, query=query, router=router)
         full = name if name.startswith(self.app.root + ".") else self.app.event_name(name)
         event = {
             "name": full,
