@@ -36,7 +36,6 @@ from autogestion.state.checkout import CheckoutState
 from autogestion.state.dev_inbox import DevInboxState
 from autogestion.state.dispute import DisputeState
 from autogestion.state.invoices import InvoicesState
-from autogestion.state.login import LoginState
 from autogestion.state.notifications import NotificationsState
 from autogestion.state.operator_audit import OperatorAuditState
 from autogestion.state.operator_login import OperatorLoginState
@@ -125,7 +124,7 @@ app.register_lifespan_task(refuse_over_capacity)
 
 TITLE = "Portal de Autogestión"
 app.add_page(landing, route=routes.INDEX, title=TITLE)
-app.add_page(login, route=routes.LOGIN, title=f"Ingresar | {TITLE}", on_load=LoginState.load)
+app.add_page(login, route=routes.LOGIN, title=f"Ingresar | {TITLE}")  # no on_load: pages/login.py
 app.add_page(registro, route=routes.REGISTRO, title=f"Crear una Cuenta | {TITLE}", on_load=RegistroState.load)
 app.add_page(datos, route=routes.REGISTRO_DATOS, title=f"Completá tus datos | {TITLE}", on_load=DatosState.load)
 app.add_page(codigo, route=routes.REGISTRO_CODIGO, title=f"Verificá tus datos | {TITLE}", on_load=CodigoState.load)

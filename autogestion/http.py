@@ -38,6 +38,10 @@ from autogestion.services.payments import WEBHOOK_PATH
 
 log = logging.getLogger(__name__)
 SESSION_COOKIE = "ag_sid"
+# Not a credential ("1", readable by the page's script): this browser got a customer session. The login
+# page has no on_load (a crowd opening it would pay a server event each); only a browser with this hint,
+# or with errors on screen, asks the server (LoginState.load) whether to skip the form. ag_sid stays HttpOnly.
+LOGGED_IN_HINT = "ag_in"
 OPERATOR_COOKIE = "ag_op"  # operators' sessions: never the same cookie as a customer's
 SESSION_API = "/api/sesion"
 FILE_ROUTE = "/api/archivo/{token}"
@@ -228,6 +232,15 @@ async def open_session(request: Request) -> Response:
         samesite="strict",
         secure=get_settings().base_url.startswith("https://"),
     )
+    if cookie == SESSION_COOKIE:
+        response.set_cookie(
+            LOGGED_IN_HINT,
+            "1",
+            max_age=int(sessions.ABSOLUTE_TIMEOUT.total_seconds()),
+            path="/",
+            samesite="strict",
+            secure=get_settings().base_url.startswith("https://"),
+        )
     return response
 
 
@@ -247,6 +260,8 @@ async def close_session(request: Request) -> Response:
             await sessions.revoke_session(session=db, token=token, now=utcnow())
     response = JSONResponse({"ok": True}, headers={"Cache-Control": "no-store"})
     response.delete_cookie(cookie, path="/", httponly=True, samesite="strict")
+    if cookie == SESSION_COOKIE:
+        response.delete_cookie(LOGGED_IN_HINT, path="/", samesite="strict")
     return response
 
 

@@ -11,10 +11,10 @@ gateway and Mercado Pago set to local dummies nobody calls, a random strong secr
 database, and measures, in this order:
 
 1. **login page burst** — `--burst` people open the login page at once: `GET /login/` (the static page),
-   then the websocket with the hydrate event, until the page is usable (its on_load done: `is_hydrated`).
-   Each then starts typing 1–4 s later (reading the page, reaching the field): the form's first focus
-   asks for the captcha picture (`CaptchaState.prepare`), timed until it has arrived. The picture is not
-   drawn at page load (state/captcha.py): that was ≈ 2/3 of a login page's server time.
+   then the websocket with the hydrate event, until the page is usable (`is_hydrated`; the login page
+   has no on_load). Each person then types document and password and reaches the captcha field 4–10 s
+   later: its focus asks for the picture (`CaptchaState.prepare`), timed until it has arrived. The
+   picture is not drawn at page load (state/captcha.py): that was ≈ 2/3 of a login page's server time.
 2. **customers** — `--customers` people at once (started within a second), each: the login page, log in
    (captcha, document and password; the claim's nonce POSTed to `/api/sesion` for the HttpOnly cookie;
    the page reloaded with the cookie on Mis Suministros), open the supply's invoices (client-side
@@ -226,7 +226,7 @@ def open_pages() -> aiohttp.ClientSession:
     pays a connector each time. No cookie jar: each tab sends its own cookies in its headers.
     """
     return aiohttp.ClientSession(
-        connector=aiohttp.TCPConnector(limit=300, force_close=False),
+        connector=aiohttp.TCPConnector(limit=0),  # no cap: an open websocket holds its connection for good
         cookie_jar=aiohttp.DummyCookieJar(),
         timeout=aiohttp.ClientTimeout(total=STEP_TIMEOUT),
     )
@@ -377,8 +377,8 @@ class Tab:
         return _delta_value(frame, self.ctx.app.root, "is_hydrated") is True
 
     async def show_captcha(self) -> datetime:
-        """The person starts typing: the form's first focus asks for the captcha picture (as the browser
-        does, components/captcha.py); returns when it has arrived, and since when to look for its row."""
+        """The person focuses the captcha field, which asks for the picture (as the browser does,
+        components/captcha.py); returns when it has arrived, and since when to look for its row."""
         since = datetime.now(UTC) - timedelta(seconds=1)
         start = await self.emit("CaptchaState.prepare")
         await self.wait(start, self.var_set("CaptchaState", "src"), "captcha picture")
@@ -445,9 +445,9 @@ class Steps(dict):
         return self[key]
 
 
-async def login_page_only(ctx: Ctx, steps: Steps, name: str, focus_after: tuple[float, float] = (1.0, 4.0)) -> None:
-    """Open the login page (step `name`), then, `focus_after` seconds later, start typing: the picture
-    (step `name` + " → captcha picture")."""
+async def login_page_only(ctx: Ctx, steps: Steps, name: str, focus_after: tuple[float, float] = (4.0, 10.0)) -> None:
+    """Open the login page (step `name`); `focus_after` seconds later (document and password typed) focus
+    the captcha field: the picture (step `name` + " → captcha picture")."""
     tab = Tab(ctx)
     try:
         async with Timer(steps[name]):
@@ -461,12 +461,23 @@ async def login_page_only(ctx: Ctx, steps: Steps, name: str, focus_after: tuple[
         await tab.close()
 
 
+async def blank_page(ctx: Ctx, steps: Steps, name: str) -> None:
+    tab = Tab(ctx)
+    try:
+        async with Timer(steps[name]):
+            await tab.load_login_page("/")
+    except Exception:
+        pass
+    finally:
+        await tab.close()
+
+
 async def customer_login(ctx: Ctx, steps: Steps, n: int, prefix: str) -> Tab:
     """The login page, the login and the reload on Mis Suministros: a logged-in tab."""
     tab = Tab(ctx)
     async with Timer(steps[f"{prefix}login page"]):
         await tab.load_login_page()
-    async with Timer(steps[f"{prefix}captcha picture (first focus)"]):
+    async with Timer(steps[f"{prefix}captcha picture (field focused)"]):
         since = await tab.show_captcha()
     async with Timer(steps[f"{prefix}login (captcha+bcrypt)"]):
         form = {"doc_type": "DNI", "doc_number": customer_document(n), "password": BENCH_PASSWORD}
@@ -1007,6 +1018,10 @@ async def one_config(args, workers: int, run: int, secret: str, cost: int, app_d
             result.cpu["login page + picture"] = (meter.server, meter.client, len(burst.lat))
             result.pg_opened_burst = await pg_sessions(pg) - opened
             result.loads_per_s = len(burst.lat) / (burst.ended - burst.began) if burst.lat else 0.0
+            # the limit beside it: the same crowd on a blank Reflex page (the landing: no on_load, no captcha)
+            blank = steps[f"limit: blank Reflex page burst ({args.burst} at once)"]
+            blank.began = time.perf_counter()
+            await asyncio.gather(*(blank_page(ctx, steps, blank.name) for _ in range(args.burst)))
 
             await asyncio.sleep(1)
             rss_before = tree_rss(proc.pid)
@@ -1083,18 +1098,18 @@ async def one_config(args, workers: int, run: int, secret: str, cost: int, app_d
 
 
 def print_step_table(results: list[Result], limit_steps: Steps) -> None:
-    header = f"{'workers':>7} {'run':>3}  {'step':44s} {'n':>5} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'ev/s':>7} {'err':>4}"
+    header = f"{'workers':>7} {'run':>3}  {'step':52s} {'n':>5} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'ev/s':>7} {'err':>4}"
     print("\n" + header)
     print("-" * len(header))
     for s in limit_steps.values():
         print(
-            f"{'-':>7} {'-':>3}  {s.name:44s} {len(s.lat):5d} {pct(s.lat, 0.5):8.1f} {pct(s.lat, 0.95):8.1f} "
+            f"{'-':>7} {'-':>3}  {s.name:52s} {len(s.lat):5d} {pct(s.lat, 0.5):8.1f} {pct(s.lat, 0.95):8.1f} "
             f"{pct(s.lat, 0.99):8.1f} {s.rate():7.1f} {s.errors:4d}"
         )
     for r in results:
         for s in r.steps.values():
             print(
-                f"{r.workers:7d} {r.run:3d}  {s.name:44s} {len(s.lat):5d} {pct(s.lat, 0.5):8.1f} "
+                f"{r.workers:7d} {r.run:3d}  {s.name:52s} {len(s.lat):5d} {pct(s.lat, 0.5):8.1f} "
                 f"{pct(s.lat, 0.95):8.1f} {pct(s.lat, 0.99):8.1f} {s.rate():7.1f} {s.errors:4d}"
             )
             for kind, count in list(s.error_kinds.items())[:3]:
@@ -1124,7 +1139,7 @@ DATA_HANDLERS = ("InvoicesState.load", "InvoicesState.next_page", "InvoicesState
 
 def print_summary(results: list[Result], bcrypt_machine: float, burst: int) -> None:
     header = (
-        f"{'workers':>7} {'run':>3} {'loads/s':>8} {'burst p95':>9} {'burst err':>9} {'data p95':>8} "
+        f"{'workers':>7} {'run':>3} {'loads/s':>8} {'burst p95':>9} {'burst err':>9} {'picture p95':>11} {'data p95':>8} "
         f"{'logins/s':>8} {'% bcrypt':>8} {'others p95':>10} {'RSS/session':>11} {'Redis/token':>11} "
         f"{'PG opened':>9} {'PG peak':>7} {'data handler p95':>16}"
     )
@@ -1133,11 +1148,13 @@ def print_summary(results: list[Result], bcrypt_machine: float, burst: int) -> N
     data_steps = ("Facturas (on_load)", "Facturas next page", "Imprimir (event)")
     for r in results:
         b = r.steps.get(f"login page burst ({burst} at once)", Step("-"))
+        picture = r.steps.get(f"login page burst ({burst} at once) → captcha picture", Step("-"))
         data = [v for name in data_steps for v in r.steps.get(name, Step("-")).lat]
         others = r.steps.get("storm: others' page events", Step("-"))
         handler_data = [v for h in DATA_HANDLERS for v in r.handler_ms.get(("customers", h), [])]
         print(
             f"{r.workers:7d} {r.run:3d} {r.loads_per_s:8.1f} {pct(b.lat, 0.95) / 1000:8.2f}s {b.errors:9d} "
+            f"{pct(picture.lat, 0.95):9.1f}ms "
             f"{pct(data, 0.95):6.1f}ms {r.logins_per_s:8.2f} {100 * r.logins_per_s / bcrypt_machine:7.0f}% "
             f"{pct(others.lat, 0.95):8.1f}ms {r.rss_per_session / 1024:9.0f}KB {r.state_per_session / 1024:9.1f}KB "
             f"{r.pg_opened_burst:9d} {r.pg_peak:7d} {pct(handler_data, 0.95):14.1f}ms"

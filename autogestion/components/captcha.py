@@ -1,8 +1,9 @@
 """The captcha block: picture, "Otra imagen" button and the "Código de seguridad" field.
 
-The picture is drawn when the person starts filling in the form: pass `draw_on_focus()` as the form's
-`on_focus` (React's focus events bubble, so any field's first focus sends `CaptchaState.prepare`; once a
-picture or a notice is on screen the browser sends nothing more).
+The picture is drawn when the person gets to it: focusing the "Código de seguridad" field (or the
+"Otra imagen" button) sends `CaptchaState.prepare` — React's focus events bubble to the block — only while
+no picture or notice is on screen; after that the browser sends nothing more. Not at page load: most of a
+crowd opening the login page has not typed anything yet, and the picture was 2/3 of the page's server time.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from autogestion.state.captcha import CaptchaState
 
 
 def draw_on_focus():
-    """The `on_focus` of a form with a captcha: ask for its picture, only while there is none."""
+    """Ask for the picture, only while there is none (evaluated in the browser: no event otherwise)."""
     return rx.cond((CaptchaState.src == "") & (CaptchaState.notice == ""), CaptchaState.prepare, rx.noop())
 
 
@@ -33,7 +34,7 @@ def captcha_block(error: rx.Var) -> rx.Component:
                 ),
                 rx.center(
                     rx.text(
-                        "La imagen aparece cuando empezás a completar el formulario.",
+                        "Tocá «Código de seguridad» para ver la imagen.",
                         font_size="0.8em",
                         color="#4a5868",
                         text_align="center",
@@ -70,4 +71,5 @@ def captcha_block(error: rx.Var) -> rx.Component:
         ),
         width="100%",
         spacing="2",
+        on_focus=draw_on_focus(),
     )

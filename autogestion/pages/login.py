@@ -5,10 +5,11 @@ from __future__ import annotations
 import reflex as rx
 
 from autogestion import routes
-from autogestion.components.captcha import captcha_block, draw_on_focus
+from autogestion.components.captcha import captcha_block
 from autogestion.components.fields import field, form_error, select_field
 from autogestion.components.layout import public_layout
 from autogestion.components.theme import MUTED, PRIMARY, PRIMARY_DARK
+from autogestion.http import LOGGED_IN_HINT
 from autogestion.pages.common import DOC_TYPE_OPTIONS
 from autogestion.state.login import LoginState
 
@@ -39,9 +40,25 @@ def landing() -> rx.Component:
     )
 
 
+def _ask_server_if_needed() -> rx.Component:
+    """The login page has no on_load: a crowd opening it costs no server event. Once the tab is hydrated
+    (so a reload's old errors are known), only a browser with the logged-in hint (maybe a live session
+    to skip the form for) or with errors on screen sends LoginState.load; the condition is evaluated in
+    the browser."""
+    hint = rx.Var(
+        f'(typeof document !== "undefined" && document.cookie.split("; ").includes("{LOGGED_IN_HINT}=1"))'
+    ).to(bool)
+    stale = (LoginState.form_error != "") | (LoginState.errors.values().join("") != "")
+    return rx.cond(
+        rx.State.is_hydrated,
+        rx.box(on_mount=rx.cond(hint | stale, LoginState.load, rx.noop()), display="none"),
+    )
+
+
 def login() -> rx.Component:
     e = LoginState.errors
     return public_layout(
+        _ask_server_if_needed(),
         rx.heading("Ingresar", size="7", color=PRIMARY_DARK),
         rx.text("Ingresá con tu documento, tu contraseña y el código de seguridad.", color=MUTED),
         form_error(LoginState.form_error),
@@ -71,7 +88,6 @@ def login() -> rx.Component:
                 width="100%",
             ),
             on_submit=LoginState.submit,
-            on_focus=draw_on_focus(),
             reset_on_submit=False,
             width="100%",
         ),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from autogestion import routes
-from autogestion.components.captcha import captcha_block, draw_on_focus
+from autogestion.components.captcha import captcha_block
 from autogestion.components.fields import field, form_error, form_info, select_field
 from autogestion.components.layout import public_layout
 from autogestion.components.theme import ERROR, MUTED, PRIMARY_DARK
@@ -56,7 +56,6 @@ def _ask() -> rx.Component:
             width="100%",
         ),
         on_submit=RecoveryState.ask,
-        on_focus=draw_on_focus(),
         reset_on_submit=False,
         width="100%",
     )

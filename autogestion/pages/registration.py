@@ -5,7 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from autogestion import routes
-from autogestion.components.captcha import captcha_block, draw_on_focus
+from autogestion.components.captcha import captcha_block
 from autogestion.components.fields import field, form_error, form_info, select_field
 from autogestion.components.layout import public_layout
 from autogestion.components.theme import ERROR, MUTED, OK, PRIMARY_DARK
@@ -112,7 +112,6 @@ def registro() -> rx.Component:
                 width="100%",
             ),
             on_submit=RegistroState.submit,
-            on_focus=draw_on_focus(),
             reset_on_submit=False,
             width="100%",
         ),

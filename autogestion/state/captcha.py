@@ -14,9 +14,9 @@ from autogestion.state.guards import public
 class CaptchaState(rx.State):
     """One live challenge per tab (one form with a captcha is on screen at a time).
 
-    The picture is drawn when the person starts filling in the form (`prepare`, on the form's first
-    focus), not when the page loads: drawing and storing a challenge was ≈ 2/3 of a login page load's
-    server time, and most of a burst of people opening the page had not typed anything yet.
+    The picture is drawn when the person gets to the captcha field (`prepare`, on its focus), not when
+    the page loads: drawing and storing a challenge was ≈ 2/3 of a login page load's server time, and
+    most of a burst of people opening the page had not typed anything yet.
     """
 
     src: str = ""
@@ -26,7 +26,7 @@ class CaptchaState(rx.State):
     @rx.event
     @public
     async def prepare(self):
-        """The form got its first focus: draw its picture unless this tab already has a live one.
+        """The captcha field got the focus: draw its picture unless this tab already has a live one.
 
         The page only sends it while no picture is on screen (components/captcha.py); called again it
         draws nothing, so it cannot be used to draw more pictures than "Otra imagen" (per-IP limited).

@@ -6,6 +6,7 @@ import reflex as rx
 
 from autogestion.clock import utcnow
 from autogestion.db import session_scope
+from autogestion.http import LOGGED_IN_HINT
 from autogestion.services import accounts, passwords
 from autogestion.services.errors import DomainError
 from autogestion.state.captcha import CaptchaState
@@ -23,14 +24,16 @@ class LoginState(rx.State):
     @rx.event
     @public
     async def load(self):
+        """Sent by the login page's script only when the browser holds the logged-in hint (http.py) or the
+        form shows errors (pages/login.py): a live session goes on to its landing, a dead one loses the hint,
+        the errors are cleared. Anyone may send it; it reveals nothing and changes no one else's data."""
         self.errors, self.form_error = clean(FIELDS), ""
-        # Without a session cookie there is nobody to send on: SessionState (one more Redis read and
-        # write per page load) is only loaded for a browser that has one.
         if has_session_cookie(self):
             viewer = await (await self.get_state(SessionState))._viewer()
             if viewer is not None:
                 return rx.redirect(landing_for(viewer.status, viewer.dni_status))
-        # No picture here: CaptchaState.prepare draws it when the form is first focused.
+        # The captcha picture: CaptchaState.prepare, when its field is focused.
+        return rx.remove_cookie(LOGGED_IN_HINT, {"path": "/", "sameSite": "strict"})
 
     @rx.event
     @public

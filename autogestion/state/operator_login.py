@@ -26,7 +26,7 @@ class OperatorLoginState(rx.State):
     @public
     async def load(self):
         """/operador's first on_load: who is logged in (OperatorSessionState.signed_in). The captcha
-        picture is drawn on the form's first focus (CaptchaState.prepare)."""
+        picture is drawn when its field is focused (CaptchaState.prepare)."""
         self.errors, self.form_error = clean(FIELDS), ""
         await (await self.get_state(OperatorSessionState))._operator()
 

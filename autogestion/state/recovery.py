@@ -37,7 +37,7 @@ class RecoveryState(rx.State):
     @public
     async def load(self):
         self._clear_feedback()
-        self.step, self.info = "ask", ""  # the picture: CaptchaState.prepare, on the form's first focus
+        self.step, self.info = "ask", ""  # the picture: CaptchaState.prepare, on the captcha field's focus
 
     @rx.event
     @public

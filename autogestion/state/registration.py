@@ -47,7 +47,7 @@ class RegistroState(rx.State):
         viewer = await (await self.get_state(SessionState))._viewer()
         if viewer is not None:
             return rx.redirect(landing_for(viewer.status, viewer.dni_status))
-        # The picture: CaptchaState.prepare, on the form's first focus.
+        # The picture: CaptchaState.prepare, when the captcha field is focused.
 
     def _mark(self, name: str, check) -> None:
         try:

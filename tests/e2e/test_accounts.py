@@ -44,6 +44,8 @@ def test_registration_lands_on_mis_suministros(page, base_url, outbox):
 def test_logout_then_login(page, base_url, outbox):
     person, _ = register(page, base_url, outbox)
     logout(page)
+    page.wait_for_function("() => !document.cookie.split('; ').includes('ag_in=1')", timeout=10_000)
+    assert not [c for c in page.context.cookies() if c["name"] in ("ag_sid", "ag_in")]
     page.goto(base_url + "/suministros")
     expect(page).to_have_url(re.compile(r"/login/?$"))
     login(page, base_url, person.dni, person.password)
@@ -53,6 +55,20 @@ def test_logout_then_login(page, base_url, outbox):
     received = "\n".join(page.ws_frames)
     assert person.password not in received and cookie["value"] not in received
     assert page.evaluate("document.cookie").find("ag_sid") == -1  # scripts cannot read the session
+
+
+def test_the_login_page_sends_a_live_session_on_and_forgets_a_dead_ones_hint(page, base_url, outbox):
+    """The login page has no on_load; the ag_in hint (readable, not a credential) makes it ask the server."""
+    register(page, base_url, outbox)
+    [hint] = [c for c in page.context.cookies() if c["name"] == "ag_in"]
+    assert hint["value"] == "1" and not hint["httpOnly"] and hint["sameSite"] == "Strict"
+    page.goto(base_url + "/login")
+    expect(page).to_have_url(re.compile(r"/suministros/?$"))
+    page.context.clear_cookies(name="ag_sid")  # the session is gone; the hint is left behind
+    page.goto(base_url + "/login")
+    expect(page.get_by_role("heading", name="Ingresar")).to_be_visible()
+    page.wait_for_function("() => !document.cookie.split('; ').includes('ag_in=1')", timeout=10_000)
+    expect(page).to_have_url(re.compile(r"/login/?$"))
 
 
 def test_wrong_password_is_generic(page, base_url):

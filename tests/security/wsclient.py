@@ -230,7 +230,7 @@ class WsClient:
         """Send one event as given: `name` is a full event name or `<State>.<handler>`.
 
         A form carrying a `captcha` answer is preceded by `CaptchaState.prepare`, as in the browser, where
-        typing into the form focused it first and that drew the picture (components/captcha.py)."""
+        typing the answer focused the captcha field first, and that drew the picture (components/captcha.py)."""
         if self._sio is None:
             raise RuntimeError("not connected")
         form = payload.get("form") if isinstance(payload, dict) else None

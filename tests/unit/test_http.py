@@ -10,7 +10,7 @@ from PIL import Image
 from sqlalchemy import select
 
 from autogestion.clock import utcnow
-from autogestion.http import SESSION_COOKIE, build_api, file_url
+from autogestion.http import LOGGED_IN_HINT, SESSION_COOKIE, build_api, file_url
 from autogestion.models import Invoice, LinkStatus, SupplyLink
 from autogestion.services import accounts, sessions
 from autogestion.services.demo import seed_demo
@@ -127,8 +127,11 @@ async def test_session_cookie_endpoint(world, session):
         assert no_nonce.status_code == other_tab.status_code == 401 and "set-cookie" not in other_tab.headers
         ok = await c.post("/api/sesion", headers={**tab, **same_origin})
         assert ok.status_code == 200
-        set_cookie = ok.headers["set-cookie"].lower()
-        assert "httponly" in set_cookie and "samesite=strict" in set_cookie and "ag_sid=" in set_cookie
+        cookies = {h.split("=", 1)[0]: h.lower() for h in ok.headers.get_list("set-cookie")}
+        assert set(cookies) == {SESSION_COOKIE, LOGGED_IN_HINT}
+        assert "httponly" in cookies[SESSION_COOKIE] and "samesite=strict" in cookies[SESSION_COOKIE]
+        # the login page's hint: readable by its script, carries nothing but "1"
+        assert cookies[LOGGED_IN_HINT].startswith(f"{LOGGED_IN_HINT}=1;") and "httponly" not in cookies[LOGGED_IN_HINT]
         replay = await c.post("/api/sesion", headers={**tab, **same_origin})
         assert replay.status_code == 401
         token = ok.cookies[SESSION_COOKIE]
@@ -136,6 +139,8 @@ async def test_session_cookie_endpoint(world, session):
     async with client(token) as c:
         out = await c.delete("/api/sesion", headers=same_origin)
         assert out.status_code == 200
+        cleared = {h.split("=", 1)[0]: h.lower() for h in out.headers.get_list("set-cookie")}
+        assert set(cleared) == {SESSION_COOKIE, LOGGED_IN_HINT} and all("max-age=0" in h for h in cleared.values())
     assert await sessions.resolve_session(session=session, token=token, now=utcnow()) is None
 
 
