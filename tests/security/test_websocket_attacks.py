@@ -285,7 +285,7 @@ async def test_session_helpers_cannot_log_an_anonymous_client_in(portal):
         assert not c.state_var("SessionState.user_name")
 
 
-async def test_the_captcha_picture_is_drawn_on_the_forms_first_focus_and_only_once(portal):
+async def test_the_captcha_picture_is_drawn_when_its_field_is_focused_and_only_once(portal):
     """Opening /login stores no challenge and draws nothing (a burst of visitors costs no pictures); the
     captcha field's focus (`CaptchaState.prepare`) draws one; sent again and again, as a script could, it draws
     nothing more while that picture is live; a wrong answer burns it and the next picture is a new one."""
