@@ -160,7 +160,10 @@ if settings.dev_pages:
 
 @asynccontextmanager
 async def background_services():
-    """The dev SMTP sink (when enabled), the outbox worker and hourly housekeeping, for the backend's lifetime."""
+    """The dev SMTP sink (when enabled), the outbox worker, hourly housekeeping and the CPU helper process
+    (adapters/cpu_process.py), for the backend's lifetime."""
+    from autogestion import gc_tuning
+    from autogestion.adapters import cpu_process
     from autogestion.services import maintenance
     from autogestion.services.outbox import run_worker
 
@@ -174,8 +177,10 @@ async def background_services():
             )
         except OSError as exc:  # the port is taken by something that is not our sink
             log.warning("SMTP sink not started: %s", exc)
+    if settings.handler_timing:  # the load bench reads full-collection pauses beside the handlers' times
+        gc_tuning.log_full_collections()
     stop = asyncio.Event()
-    tasks = [asyncio.create_task(maintenance.run_forever(stop=stop))]
+    tasks = [asyncio.create_task(maintenance.run_forever(stop=stop)), asyncio.create_task(cpu_process.warm_up())]
     if settings.outbox_in_backend:  # false when dedicated `autogestion worker` processes deliver the outbox
         tasks.append(asyncio.create_task(run_worker(stop=stop)))
     try:
@@ -187,6 +192,7 @@ async def background_services():
         _done, pending = await asyncio.wait(tasks, timeout=15)
         for task in pending:
             task.cancel()
+        cpu_process.shutdown()
         if sink is not None:
             from autogestion.adapters.mail_sink import stop_owned_sink
 

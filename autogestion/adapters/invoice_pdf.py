@@ -148,10 +148,18 @@ class _InvoicePdf(FPDF):
         return cursor + QUIET_ZONE_NARROWS * NARROW_MM - x
 
 
+def render_invoice_pdf_values(*, invoice: dict, supply: dict, brand: str, status_label: str) -> bytes:
+    """`render_invoice_pdf` from plain values (`model_dump()`s): what crosses to the helper process
+    (adapters/cpu_process.py)."""
+    return render_invoice_pdf(
+        invoice=Invoice(**invoice), supply=Supply(**supply), brand=brand, status_label=status_label
+    )
+
+
 def render_invoice_pdf(*, invoice: Invoice, supply: Supply, brand: str, status_label: str) -> bytes:
     """Render the "DUPLICADO" of an invoice as a one-page PDF.
 
-    CPU work: call it through ``asyncio.to_thread`` from async code.
+    CPU work holding the GIL: from async code, run `render_invoice_pdf_values` through adapters/cpu_process.
 
     Args:
         invoice: The invoice.

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import math
 import re
 from datetime import date
@@ -398,11 +397,16 @@ async def invoice_pdf_for_user(
     Raises:
         NotFound: Not an invoice of a supply linked to this user.
     """
-    from autogestion.adapters.invoice_pdf import render_invoice_pdf  # fpdf2 loads only when a PDF is asked for
+    from autogestion.adapters import cpu_process
+    from autogestion.adapters.invoice_pdf import render_invoice_pdf_values  # fpdf2 loads only when asked for
 
     invoice, supply = await get_invoice_for_user(session=session, user_id=user_id, invoice_id=invoice_id)
     label = STATUS_LABELS[await invoice_status_of(session, invoice, today or local_today())]
-    pdf = await asyncio.to_thread(
-        render_invoice_pdf, invoice=invoice, supply=supply, brand=get_settings().brand, status_label=label
+    pdf = await cpu_process.run(  # not a thread: fpdf2 holds the GIL (adapters/cpu_process.py)
+        render_invoice_pdf_values,
+        invoice=invoice.model_dump(),
+        supply=supply.model_dump(),
+        brand=get_settings().brand,
+        status_label=label,
     )
     return pdf, pdf_file_name(invoice.number)
