@@ -1,7 +1,7 @@
 """Full garbage collections in a backend worker, logged with their pause (`AUTOGESTION_HANDLER_TIMING`).
 
 A full collection walks every live object of the worker and stops its event loop — every tab's events —
-while it does: the load bench measured 50-285 ms pauses under load (Reflex keeps tabs' states and a lock
+while it does: the load bench measured 50–550 ms pauses under load (Reflex keeps tabs' states and a lock
 per token in memory). With handler timing on, each collection of the oldest generation is logged on the
 `autogestion.timing` logger as the pseudo-handler `gc.gen2`, so the bench prints them beside the handlers'
 times and a stall can be told from a slow handler. (`gc.freeze()` at start was tried: the app's startup

@@ -3,13 +3,14 @@
 Why not `asyncio.to_thread`: fpdf2 is Python code that holds the GIL for its whole ≈ 7 ms per page, and
 the event loop then waits for the GIL after every socket call (Redis, PostgreSQL, the websocket): on this
 machine a thread rendering PDFs back to back cut the loop's Redis round trips from ≈ 10,000/s to ≈ 170/s
-(p95 0.1 → 9.8 ms), and 33 PDFs a second cut them by 38 % — a few customers pressing "Imprimir" at once
-stalled everyone else's events by 150-400 ms (the load bench's data pages). The captcha picture has its own
-helper for the same reason (adapters/captcha_image.py).
+(p95 0.1 → 9.8 ms), and 33 PDFs a second cut them by 38 %. The captcha picture has its own helper for the
+same reason (adapters/captcha_image.py). (In the load bench the data pages' stalls turned out to be mostly
+full garbage collections, gc_tuning.py: no end-to-end gain could be told from its noise.)
 
 One process per worker (`spawn`: a fresh interpreter, not a fork of a threaded server), started by the
-backend at startup (`warm_up`: its ≈ 1 s of imports then costs no one's request); the function and its arguments must pickle (pass plain values). A helper that died is replaced
-once; if the new one fails too the work runs in a thread, as before, so a PDF never fails because of it.
+backend at startup (`warm_up`: its ≈ 1 s of imports then costs no one's request); the function and its
+arguments must pickle (pass plain values). A helper that died is replaced once; if the new one fails too
+the work runs in a thread, as before, so a PDF never fails because of it.
 """
 
 from __future__ import annotations
