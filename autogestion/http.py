@@ -223,24 +223,15 @@ async def open_session(request: Request) -> Response:
     token, kind = minted
     cookie = OPERATOR_COOKIE if kind == SessionKind.OPERATOR else SESSION_COOKIE
     response = JSONResponse({"ok": True}, headers={"Cache-Control": "no-store"})
-    response.set_cookie(
-        cookie,
-        token,
-        max_age=int(sessions.ABSOLUTE_TIMEOUT.total_seconds()),
-        path="/",
-        httponly=True,
-        samesite="strict",
-        secure=get_settings().base_url.startswith("https://"),
-    )
+    lasting = {
+        "max_age": int(sessions.ABSOLUTE_TIMEOUT.total_seconds()),
+        "path": "/",
+        "samesite": "strict",
+        "secure": get_settings().base_url.startswith("https://"),
+    }
+    response.set_cookie(cookie, token, httponly=True, **lasting)
     if cookie == SESSION_COOKIE:
-        response.set_cookie(
-            LOGGED_IN_HINT,
-            "1",
-            max_age=int(sessions.ABSOLUTE_TIMEOUT.total_seconds()),
-            path="/",
-            samesite="strict",
-            secure=get_settings().base_url.startswith("https://"),
-        )
+        response.set_cookie(LOGGED_IN_HINT, "1", **lasting)
     return response
 
 

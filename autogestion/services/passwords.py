@@ -9,6 +9,7 @@ import os
 import re
 import threading
 import unicodedata
+import weakref
 from concurrent.futures import ThreadPoolExecutor
 from functools import cache, lru_cache, partial
 from importlib import resources
@@ -46,7 +47,7 @@ async def _in_pool(fn, *args):
 # only wait for a thread while holding a database connection each (a unit of work keeps its connection
 # from the first query to the commit), and a burst of logins would starve every other request of the pool.
 _TURNS = _POOL._max_workers + 1
-_turns: dict[int, asyncio.Semaphore] = {}
+_turns: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = weakref.WeakKeyDictionary()
 
 
 def hashing_turn() -> asyncio.Semaphore:
@@ -55,10 +56,9 @@ def hashing_turn() -> asyncio.Semaphore:
     One semaphore per event loop (a backend worker has one; tests make many), first come, first served.
     """
     loop = asyncio.get_running_loop()
-    turn = _turns.get(id(loop))
-    if turn is None or getattr(turn, "_ag_loop", None) is not loop:
-        turn = _turns[id(loop)] = asyncio.Semaphore(_TURNS)
-        turn._ag_loop = loop  # type: ignore[attr-defined]  # an id may be reused by a later loop
+    turn = _turns.get(loop)
+    if turn is None:
+        turn = _turns[loop] = asyncio.Semaphore(_TURNS)
     return turn
 
 

@@ -15,8 +15,8 @@ states who it is for:
 Each wrapper also refuses arguments that do not fit the handler's signature (a forged call) with a log
 line instead of a traceback. With AUTOGESTION_HANDLER_TIMING=true it logs the handler's wall time (guard,
 service and database together, in ms) as one line on the `autogestion.timing` logger: the benchmark
-(bench/ws_load.py) reads those lines to tell handler time from the websocket and Redis round trip. `tests/security/test_handler_allowlist.py` holds every handler against an
-allowlist that names its guard.
+(bench/ws_load.py) reads those lines to tell handler time from the websocket and Redis round trip.
+`tests/security/test_handler_allowlist.py` holds every handler against an allowlist that names its guard.
 """
 
 from __future__ import annotations
