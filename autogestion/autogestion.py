@@ -160,8 +160,8 @@ if settings.dev_pages:
 
 @asynccontextmanager
 async def background_services():
-    """The dev SMTP sink (when enabled), the outbox worker, hourly housekeeping and the CPU helper process
-    (adapters/cpu_process.py), for the backend's lifetime."""
+    """The dev SMTP sink (when enabled), the outbox worker, hourly housekeeping, the CPU helper process
+    (adapters/cpu_process.py) and the garbage collector's serving thresholds, for the backend's lifetime."""
     from autogestion import gc_tuning
     from autogestion.adapters import cpu_process
     from autogestion.services import maintenance
@@ -177,6 +177,7 @@ async def background_services():
             )
         except OSError as exc:  # the port is taken by something that is not our sink
             log.warning("SMTP sink not started: %s", exc)
+    gc_tuning.tune_for_serving()  # fewer, rarer stop-the-loop collections under load
     if settings.handler_timing:  # the load bench reads full-collection pauses beside the handlers' times
         gc_tuning.log_full_collections()
     stop = asyncio.Event()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import gc
 import logging
 
@@ -20,3 +21,36 @@ def test_full_collections_are_logged_with_their_pause(caplog):
         assert len(records) == 1 and records[0].ms >= 0
     finally:
         gc.callbacks.remove(gc_tuning._on_gc)
+
+
+def test_serving_thresholds_let_young_objects_die_young():
+    before = gc.get_threshold()
+    try:
+        gc_tuning.tune_for_serving()
+        assert gc.get_threshold() == gc_tuning.SERVING_THRESHOLDS
+    finally:
+        gc.set_threshold(*before)
+
+
+async def test_every_backend_worker_serves_with_the_tuned_collector(monkeypatch):
+    """The backend's lifespan (run once by each worker) sets the thresholds; its other services are
+    replaced by no-ops here: they have tests of their own."""
+    from autogestion import autogestion as app_module
+    from autogestion.adapters import cpu_process
+    from autogestion.services import maintenance
+
+    async def idle(**_kwargs):
+        return None
+
+    monkeypatch.setattr(maintenance, "run_forever", idle)
+    monkeypatch.setattr(cpu_process, "warm_up", idle)
+    monkeypatch.setattr(cpu_process, "shutdown", lambda: None)
+    quiet = dataclasses.replace(app_module.settings, smtp_sink=False, outbox_in_backend=False)
+    monkeypatch.setattr(app_module, "settings", quiet)
+    before = gc.get_threshold()
+    gc.set_threshold(700, 10, 10)  # CPython's defaults
+    try:
+        async with app_module.background_services():
+            assert gc.get_threshold() == gc_tuning.SERVING_THRESHOLDS
+    finally:
+        gc.set_threshold(*before)
