@@ -1,7 +1,7 @@
 """Seed a PostgreSQL database at scale for the websocket load benchmark (bench/ws_load.py).
 
     .venv/bin/python bench/seed_scale.py [--db autogestion_bench] [--customers 100000] [--invoices-per-supply 20]
-                                         [--review-items 3000] [--bcrypt-cost 10] [--conn-limit 60] [--drop]
+                                         [--review-items 3000] [--bcrypt-cost 12] [--conn-limit 60] [--drop]
     .venv/bin/python bench/seed_scale.py --remove      # drop the database and its role afterwards
 
 What it writes (all server-side `INSERT … SELECT generate_series`, one statement per table, so the
@@ -15,9 +15,10 @@ What it writes (all server-side `INSERT … SELECT generate_series`, one stateme
 - one operator (`bench.operador`).
 
 Every account (customers and the operator) gets **the same bcrypt hash** of BENCH_PASSWORD, computed
-once at `--bcrypt-cost` (10 by default, the lowest cost production accepts, so that 200 customers log in
-within seconds on 2 cores; ws_load.py runs the server at the cost it finds in these hashes, and compares
-logins/s with raw bcrypt at that same cost): hashing 100,000 distinct passwords would take hours of CPU
+once at `--bcrypt-cost` (12 by default, production's `AUTOGESTION_BCRYPT_COST`: at a lower cost the
+login's own work — page, picture, session — weighs more against bcrypt than it does in production;
+ws_load.py runs the server at the cost it finds in these hashes, and compares logins/s with raw bcrypt at
+that same cost): hashing 100,000 distinct passwords would take hours of CPU
 and change nothing the benchmark measures (a login verifies one hash either way). The benchmark logs in
 as these known users.
 
@@ -224,7 +225,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--customers", type=int, default=100_000)
     parser.add_argument("--invoices-per-supply", type=int, default=20)
     parser.add_argument("--review-items", type=int, default=3_000)
-    parser.add_argument("--bcrypt-cost", type=int, default=10, choices=range(10, 16), metavar="10..15")
+    parser.add_argument("--bcrypt-cost", type=int, default=12, choices=range(10, 16), metavar="10..15")
     parser.add_argument("--drop", action="store_true", help="drop the database first if it exists")
     parser.add_argument("--remove", action="store_true", help="only drop the database and its role")
     args = parser.parse_args(argv)

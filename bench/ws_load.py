@@ -1,7 +1,8 @@
 """Websocket load benchmark: the portal in production mode on Redis + PostgreSQL, played by Python "browsers".
 
     .venv/bin/python bench/ws_load.py [--workers 1,2,4] [--runs 2] [--burst 500] [--customers 200]
-                                      [--storm-seconds 10] [--think 3] [--db autogestion_bench]
+                                      [--storm-seconds 20] [--think 3] [--watch-every 3]
+                                      [--db autogestion_bench]
 
 (`make bench-load` runs it with the defaults; seed first with `bench/seed_scale.py`.)
 
@@ -23,8 +24,11 @@ database, and measures, in this order:
    then), log out (the `logout` event and `DELETE /api/sesion`). Meanwhile one operator logs in to
    `/operador` and works the queue (filter, pages, search, refresh).
 3. **login storm** — `--storm-seconds` of back-to-back logins (login page + login + claim) from several
-   tabs while 20 logged-in customers page their invoices every 200 ms: logins/s against what bcrypt
-   allows on this machine, and the others' event times.
+   tabs (arriving within a second) while 20 logged-in customers page their invoices, each click
+   `--watch-every` seconds apart on average (3 s, random, first click at a random moment): logins/s
+   against what bcrypt allows on this machine, and the others' event times. (The watchers used to click
+   every 200 ms, all started in the same instant: 80 events/s were half the machine — the storm then
+   measured the watchers' own load — and their synchronized first clicks made the p95.)
 
 Each timed step is measured in the client, from the emit to the frame that carries its result: a
 handler's time plus the websocket, Redis state load/save and the client's own share of the 2 cores (an
@@ -602,7 +606,14 @@ class Gate:
 
 
 async def storm(
-    ctx: Ctx, steps: Steps, seconds: float, loggers: int, watchers: int, first: int, started=lambda: None
+    ctx: Ctx,
+    steps: Steps,
+    seconds: float,
+    loggers: int,
+    watchers: int,
+    first: int,
+    watch_every: float,
+    started=lambda: None,
 ) -> None:
     """Back-to-back logins from `loggers` tabs for `seconds`, while `watchers` logged-in customers page
     their invoices every 200 ms."""
@@ -623,6 +634,7 @@ async def storm(
 
     async def logger(k: int) -> None:
         n = first + watchers + k * 1000
+        await asyncio.sleep(random.uniform(0, 1))  # the storm's tabs arrive within a second, not in one instant
         while time.monotonic() < stop:
             n += 1
             tab: Tab | None = None
@@ -638,13 +650,14 @@ async def storm(
 
     async def watcher(tab: Tab) -> None:
         forward = True
+        await asyncio.sleep(random.uniform(0, 2 * watch_every))  # people, not a metronome started at once
         while time.monotonic() < stop:
             async with Timer(steps["storm: others' page events"]):
                 start = await tab.emit("InvoicesState.next_page" if forward else "InvoicesState.previous_page")
                 wanted = 2 if forward else 1
                 await tab.wait(start, tab.var_set("InvoicesState", "page_number", lambda p, w=wanted: p == w), "page")
             forward = not forward
-            await asyncio.sleep(0.2)
+            await asyncio.sleep(random.uniform(0, 2 * watch_every))
 
     with contextlib.suppress(Exception):
         logins.began = time.perf_counter()
@@ -1081,6 +1094,7 @@ async def one_config(args, workers: int, run: int, secret: str, cost: int, app_d
                     loggers=args.storm_tabs or 4 * max(1, min(workers, 2)),
                     watchers=20,
                     first=first + 2_000,
+                    watch_every=args.watch_every,
                     started=meter.start,
                 )
             meter.stop()
@@ -1194,8 +1208,9 @@ async def amain(args) -> None:
     )
     limit_steps = Steps()
     cores = os.cpu_count() or 1
-    one = bcrypt_rate(cost, 1)
-    machine = bcrypt_rate(cost, cores)
+    # The best of three: a slow measure (autovacuum after a seed, another job) would flatter the logins' share.
+    one = max(bcrypt_rate(cost, 1) for _ in range(3))
+    machine = max(bcrypt_rate(cost, cores) for _ in range(3))
     print(f"limit: bcrypt cost {cost}: {one:.1f} hashes/s on 1 thread, {machine:.1f}/s on {cores} threads", flush=True)
     await echo_limit(limit_steps, free_port(args.port + 100))
     results = []
@@ -1224,7 +1239,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--runs", type=int, default=2)
     parser.add_argument("--burst", type=int, default=500)
     parser.add_argument("--customers", type=int, default=200)
-    parser.add_argument("--storm-seconds", type=float, default=10)
+    parser.add_argument("--storm-seconds", type=float, default=20)
     parser.add_argument(
         "--storm-tabs",
         type=int,
@@ -1234,6 +1249,12 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument(
         "--think", type=float, default=3, help="mean seconds between a customer's clicks on the data pages (0: none)"
+    )
+    parser.add_argument(
+        "--watch-every",
+        type=float,
+        default=3,
+        help="mean seconds between a storm watcher's clicks (uniform 0..2×); 0.2 = the old fixed pace",
     )
     parser.add_argument("--db", default="autogestion_bench")
     parser.add_argument("--redis-db", type=int, default=1)

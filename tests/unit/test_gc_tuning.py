@@ -1,10 +1,11 @@
-"""Full-collection pauses are logged on autogestion.timing (for the load bench) once enabled."""
+"""The collector's serving thresholds, and its pauses logged on autogestion.timing (for the load bench)."""
 
 from __future__ import annotations
 
 import dataclasses
 import gc
 import logging
+import time
 
 from autogestion import gc_tuning
 
@@ -15,12 +16,23 @@ def test_full_collections_are_logged_with_their_pause(caplog):
     try:
         assert gc.callbacks.count(gc_tuning._on_gc) == 1, "enabling twice must not log twice"
         with caplog.at_level(logging.INFO, logger="autogestion.timing"):
-            gc.collect(1)  # a young collection: not logged
+            gc.collect(0)  # a young collection: not logged
             gc.collect()  # a full one
         records = [r for r in caplog.records if getattr(r, "handler", "") == "gc.gen2"]
         assert len(records) == 1 and records[0].ms >= 0
     finally:
         gc.callbacks.remove(gc_tuning._on_gc)
+
+
+def test_a_middle_collection_is_logged_only_when_it_is_a_pause(caplog):
+    with caplog.at_level(logging.INFO, logger="autogestion.timing"):
+        gc_tuning._on_gc("start", {"generation": 1})
+        gc_tuning._on_gc("stop", {"generation": 1})  # well under 5 ms
+        gc_tuning._on_gc("start", {"generation": 1})
+        time.sleep(0.006)
+        gc_tuning._on_gc("stop", {"generation": 1})
+    records = [r for r in caplog.records if getattr(r, "handler", "").startswith("gc.")]
+    assert [r.handler for r in records] == ["gc.gen1"] and records[0].ms >= 5
 
 
 def test_serving_thresholds_let_young_objects_die_young():
