@@ -110,6 +110,7 @@ CAPTCHA_ANSWER = "BENCH"
 MAX_TABS = 2000
 MAX_SECONDS_PER_CONFIG = 600
 STEP_TIMEOUT = 30.0
+LOGIN_TIMEOUT = 120.0
 
 
 def pct(values: list[float], q: float) -> float:
@@ -405,7 +406,8 @@ class Tab:
                 return ("error", json.dumps({k: v for k, v in errors.items() if v}, ensure_ascii=False))
             return None
 
-        kind, detail = await self.wait(start, found, "login answer")
+        # A rush of logins queues for bcrypt (200 at once at cost 12: ≈ 24 s on 2 cores): wait like a person would.
+        kind, detail = await self.wait(start, found, "login answer", timeout=LOGIN_TIMEOUT)
         if kind == "error":
             raise BenchError(f"login refused: {detail[:80]}")
         nonce = re.search(r"['\"]X-Login-Nonce['\"]\s*:\s*(\"(?:[^\"\\]|\\.)*\")", detail)
