@@ -11,7 +11,9 @@ way, alternating, on 2026-11-30: full collections during a run 13–15 → 0; 50
 1.57–1.76 s; page loads/s 253–280 → 280–309; others' events during the login storm p95 144–171 →
 87–167 ms; data handlers' p95 unchanged (20–34 → 22–43 ms: their tail is the bench's synchronized
 clicks, not the collector). Reference counting frees everything without cycles as before; cyclic garbage
-waits for the rarer collections (the worker's RSS per session did not grow beyond the run's noise).
+waits for the rarer collections (the worker's RSS per session did not grow beyond the run's noise). The
+price: a middle collection walks more objects — one of 464 ms was seen, in a 1-worker run with 200 logins
+queued for bcrypt (the others stayed under 5 ms); `gc.gen1` in the bench's table shows them.
 
 With handler timing on, each collection of the oldest generation is logged on the `autogestion.timing`
 logger as the pseudo-handler `gc.gen2` (and one of the middle generation as `gc.gen1` when it pauses 5 ms
