@@ -178,8 +178,8 @@ async def background_services():
         except OSError as exc:  # the port is taken by something that is not our sink
             log.warning("SMTP sink not started: %s", exc)
     gc_tuning.tune_for_serving()  # fewer, rarer stop-the-loop collections under load
-    if settings.handler_timing:  # the load bench reads full-collection pauses beside the handlers' times
-        gc_tuning.log_full_collections()
+    if settings.handler_timing:  # the load bench reads the collector's pauses beside the handlers' times
+        gc_tuning.log_pauses()
     stop = asyncio.Event()
     tasks = [asyncio.create_task(maintenance.run_forever(stop=stop)), asyncio.create_task(cpu_process.warm_up())]
     if settings.outbox_in_backend:  # false when dedicated `autogestion worker` processes deliver the outbox

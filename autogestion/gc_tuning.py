@@ -1,4 +1,4 @@
-"""The garbage collector of a backend worker: tuned for serving, and its full collections logged.
+"""The garbage collector of a backend worker: tuned for serving, and its pauses logged.
 
 A full collection walks every live object of the worker and stops its event loop — every tab's events —
 while it does: the load bench measured 50–550 ms pauses under load (Reflex keeps tabs' states and a lock
@@ -18,8 +18,8 @@ queued for bcrypt (the others stayed under 5 ms); `gc.gen1` in the bench's table
 With handler timing on, each collection of the oldest generation is logged on the `autogestion.timing`
 logger as the pseudo-handler `gc.gen2` (and one of the middle generation as `gc.gen1` when it pauses 5 ms
 or more: with the serving thresholds it walks more objects), so the bench prints them beside the handlers'
-times and a stall can be told from a slow handler. (`gc.freeze()` at start was tried: the app's startup objects are not what the
-pauses walk; no measurable change, not kept.)
+times and a stall can be told from a slow handler. (`gc.freeze()` at start was tried: the app's startup
+objects are not what the pauses walk; no measurable change, not kept.)
 """
 
 from __future__ import annotations
@@ -48,7 +48,7 @@ def _on_gc(phase: str, info: dict) -> None:
             timing_log.info("%s %.2f ms", name, ms, extra={"handler": name, "ms": ms})
 
 
-def log_full_collections() -> None:
+def log_pauses() -> None:
     """Log every full collection's pause, and a middle one's of 5 ms or more (idempotent)."""
     if _on_gc not in gc.callbacks:
         gc.callbacks.append(_on_gc)

@@ -497,8 +497,13 @@ async def customer_login(ctx: Ctx, steps: Steps, n: int, prefix: str) -> Tab:
 THINK = [0.0]  # mean seconds a customer reads a page before the next click (--think)
 
 
+async def pause(mean: float) -> None:
+    """A person's pause between two clicks: random, `mean` seconds on average."""
+    await asyncio.sleep(random.uniform(0, 2 * mean))
+
+
 async def think() -> None:
-    await asyncio.sleep(random.uniform(0, 2 * THINK[0]))
+    await pause(THINK[0])
 
 
 async def customer_journey(ctx: Ctx, steps: Steps, n: int, logged_in: Gate, browsed: Gate) -> None:
@@ -653,14 +658,14 @@ async def storm(
 
     async def watcher(tab: Tab) -> None:
         forward = True
-        await asyncio.sleep(random.uniform(0, 2 * watch_every))  # people, not a metronome started at once
+        await pause(watch_every)  # people, not a metronome started at once
         while time.monotonic() < stop:
             async with Timer(steps["storm: others' page events"]):
                 start = await tab.emit("InvoicesState.next_page" if forward else "InvoicesState.previous_page")
                 wanted = 2 if forward else 1
                 await tab.wait(start, tab.var_set("InvoicesState", "page_number", lambda p, w=wanted: p == w), "page")
             forward = not forward
-            await asyncio.sleep(random.uniform(0, 2 * watch_every))
+            await pause(watch_every)
 
     with contextlib.suppress(Exception):
         logins.began = time.perf_counter()

@@ -4,8 +4,8 @@ Why not `asyncio.to_thread`: fpdf2 is Python code that holds the GIL for its who
 the event loop then waits for the GIL after every socket call (Redis, PostgreSQL, the websocket): on this
 machine a thread rendering PDFs back to back cut the loop's Redis round trips from ≈ 10,000/s to ≈ 170/s
 (p95 0.1 → 9.8 ms), and 33 PDFs a second cut them by 38 %. The captcha picture has its own helper for the
-same reason (adapters/captcha_image.py). (In the load bench the data pages' stalls turned out to be mostly
-full garbage collections, gc_tuning.py: no end-to-end gain could be told from its noise.)
+same reason (adapters/captcha_image.py). (End to end, in the load bench, no gain could be told from the
+noise of the data pages' times.)
 
 One process per worker (`spawn`: a fresh interpreter, not a fork of a threaded server), started by the
 backend at startup (`warm_up`: its ≈ 1 s of imports then costs no one's request); the function and its

@@ -11,8 +11,8 @@ from autogestion import gc_tuning
 
 
 def test_full_collections_are_logged_with_their_pause(caplog):
-    gc_tuning.log_full_collections()
-    gc_tuning.log_full_collections()
+    gc_tuning.log_pauses()
+    gc_tuning.log_pauses()
     try:
         assert gc.callbacks.count(gc_tuning._on_gc) == 1, "enabling twice must not log twice"
         with caplog.at_level(logging.INFO, logger="autogestion.timing"):
