@@ -154,6 +154,41 @@ def test_render_fills_every_placeholder_and_refuses_a_missing_one(tmp_path):
         render.render("listen ${AG_NEW};", {})
 
 
+def test_the_https_site_as_the_image_renders_it_passes_this_machines_nginx(tmp_path):
+    """TLS, HTTP/2 and the redirect from port 80, checked by `nginx -t` of the nginx installed here (Debian 12's
+    1.22 refused the `http2 on;` the site used to carry: that directive only exists from 1.25.1)."""
+    if not Path(NGINX).exists() or not shutil.which("openssl"):
+        pytest.skip("nginx or openssl is not installed")
+    (tmp_path / "web").mkdir()
+    (tmp_path / "web" / "index.html").write_text("<html></html>")
+    cert, key = tmp_path / "fullchain.pem", tmp_path / "privkey.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=localhost"]
+        + ["-keyout", str(key), "-out", str(cert)],
+        check=True,
+        capture_output=True,
+    )
+    (tmp_path / "run").mkdir()
+    site = render.NginxSite(
+        static_root=tmp_path / "web",
+        backends=("127.0.0.1:3000",),
+        listen="443",
+        server_name="autogestion.example.com.ar",
+        public_origin="https://autogestion.example.com.ar",
+        tls_cert=cert,
+        tls_key=key,
+        runtime_dir=tmp_path / "run",
+    )
+    text = render.render_config(site)
+    assert "listen 443 ssl http2;" in text and "return 301 https://" in text
+    conf = tmp_path / "nginx.conf"
+    conf.write_text(text)
+    checked = subprocess.run(
+        [NGINX, "-t", "-c", str(conf), "-e", str(tmp_path / "run" / "error.log")], capture_output=True, text=True
+    )
+    assert checked.returncode == 0, checked.stderr
+
+
 def test_the_body_limit_is_the_apps_upload_limit():
     assert render.MAX_UPLOAD_BODY == MAX_UPLOAD_BODY
 

@@ -53,3 +53,39 @@ def test_compose_starts_every_process():
     assert services["worker"]["command"] == ["autogestion", "worker"]
     assert "check-config" in services["backend"]["command"][-1]
     assert services["backend"]["env_file"] == "production.env"
+
+
+def test_the_image_build_context_leaves_out_secrets_and_local_state():
+    """deploy/Dockerfile copies the repository root: without these lines the production env file and the TLS
+    private key of a checkout ended up inside the image (seen when the compose file was first run)."""
+    ignored = {
+        line.strip().rstrip("/")
+        for line in (ROOT / ".dockerignore").read_text(encoding="utf-8").splitlines()
+        if line.strip() and not line.startswith("#")
+    }
+    assert {"deploy/production.env", "deploy/tls", ".git", ".venv", ".web", "var"} <= ignored
+
+
+def test_the_image_installs_the_portal_where_its_migrations_are():
+    """`autogestion migrate` finds alembic/ beside the package: a plain `pip install .` put the package in
+    site-packages and the compose file's migrate job failed (ImportError: env.py)."""
+    dockerfile = (DEPLOY / "Dockerfile").read_text(encoding="utf-8")
+    assert "pip install --no-cache-dir -e ." in dockerfile
+    from autogestion import migrations
+
+    assert (migrations.ROOT / "alembic" / "env.py").is_file() and (migrations.ROOT / "alembic.ini").is_file()
+
+
+def test_compose_base_images_can_come_from_elsewhere():
+    """A registry mirror or deploy/offline/build-base-images.sh: every base image is a variable with the
+    official image as its default."""
+    yaml = pytest.importorskip("yaml")
+    compose = yaml.safe_load((DEPLOY / "compose.yaml").read_text(encoding="utf-8"))
+    services = compose["services"]
+    assert services["postgres"]["image"] == "${POSTGRES_IMAGE:-postgres:15-bookworm}"
+    assert services["redis"]["image"] == "${REDIS_IMAGE:-redis:7-bookworm}"
+    assert services["web"]["build"]["args"]["NGINX_IMAGE"] == "${NGINX_IMAGE:-nginx:1.27-bookworm}"
+    for name in ("migrate", "backend", "worker", "web"):
+        assert services[name]["build"]["args"]["PYTHON_IMAGE"] == "${PYTHON_IMAGE:-python:3.11-slim-bookworm}"
+    dockerfile = (DEPLOY / "Dockerfile").read_text(encoding="utf-8")
+    assert "FROM ${PYTHON_IMAGE} AS app" in dockerfile and "FROM ${NGINX_IMAGE} AS web" in dockerfile
