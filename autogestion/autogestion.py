@@ -12,6 +12,7 @@ import reflex as rx
 from autogestion import routes
 from autogestion.capacity import refuse_over_capacity
 from autogestion.client import security_event
+from autogestion.components.connection import connection_notice
 from autogestion.config import get_settings
 from autogestion.db import BUSY_MESSAGE, is_unavailable
 from autogestion.http import transformers
@@ -121,6 +122,8 @@ app = rx.App(
 # Before anything opens a connection: refuse to serve when every worker's pool could exceed PostgreSQL's
 # max_connections (autogestion/capacity.py).
 app.register_lifespan_task(refuse_over_capacity)
+# A lost connection is told in Spanish (components/connection.py), not with Reflex's English toast.
+app.app_wraps[(5, "Overlay")] = connection_notice
 
 TITLE = "Portal de Autogestión"
 app.add_page(landing, route=routes.INDEX, title=TITLE)

@@ -241,6 +241,8 @@ class Backend:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self, timeout: float = 180) -> None:
+        """Start the backend (again, after stop()) and its restart policy."""
+        self._stopping = False
         self._log = open(self.log_path, "a")  # noqa: SIM115 (closed in stop)
         self._spawn()
         self.wait_ready(timeout)

@@ -13,6 +13,7 @@ import time
 import httpx
 from playwright.sync_api import expect
 
+from autogestion.components.connection import LOST
 from autogestion.services.formatting import format_date, format_money
 from tests.e2e.helpers import (
     Outbox,
@@ -202,6 +203,7 @@ def test_a_worker_killed_while_a_customer_is_logged_in(customer_page, stack):
         page.wait_for_timeout(200)
     else:
         raise AssertionError(f"the tab did not reconnect: {[ws[-2:] for ws in sockets[sockets_before:]]}")
+    assert "Cannot connect" not in page.content()  # Reflex's own English toast (see the next test)
     new_token = page.evaluate("() => window.sessionStorage.getItem('token')")
     print(
         f"worker {victim} killed; backend back after {back_after:.1f} s, tab reconnected after "
@@ -220,3 +222,24 @@ def test_a_worker_killed_while_a_customer_is_logged_in(customer_page, stack):
     assert _redis_keys(stack, new_token)
     after = visited[logged_in_at:]
     assert not [url for url in after if "/login" in url], f"the tab was sent to log in again: {after}"
+
+
+def test_a_tab_says_in_spanish_that_the_portal_is_out_of_reach_and_comes_back_by_itself(customer_page, stack):
+    """The backend down for a while (a deploy, a crash before the restart): the open tab says so in Spanish
+    (components/connection.py; Reflex's own toast said "Cannot connect to server: websocket error. Check if
+    server is reachable at ws://…"), and once the backend is back it reconnects without a reload."""
+    page = customer_page
+    page.goto(stack.base_url + "/login")
+    expect(page.get_by_role("heading", name="Ingresar")).to_be_visible()
+    notice = page.get_by_text(LOST)
+    expect(notice).to_have_count(0)
+    stack.backend.stop()
+    try:
+        expect(notice).to_be_visible(timeout=30_000)
+        assert "Cannot connect" not in page.content() and "websocket" not in page.inner_text("body").lower()
+    finally:
+        stack.backend.start()
+    expect(notice).to_have_count(0, timeout=60_000)  # Reflex retries with a growing delay
+    # The same tab works again without a reload: its events reach the server (the captcha picture is drawn).
+    page.get_by_label("Código de seguridad").focus()
+    expect(page.locator("img[src^='data:image']")).to_be_visible()
