@@ -26,7 +26,9 @@ database, and measures, in this order:
 3. **login storm** — `--storm-seconds` of back-to-back logins (login page + login + claim) from several
    tabs (arriving within a second) while 20 logged-in customers page their invoices, each click
    `--watch-every` seconds apart on average (3 s, random, first click at a random moment): logins/s
-   against what bcrypt allows on this machine, and the others' event times. (The watchers used to click
+   against what bcrypt allows on this machine, the others' event times, and the CPU per login by part
+   (the portal's bcrypt threads, the rest of the portal, PostgreSQL, Redis, this bench, the kernel and
+   other work) beside the CPU the goal leaves each login. (The watchers used to click
    every 200 ms, all started in the same instant: 80 events/s were half the machine — the storm then
    measured the watchers' own load — and their synchronized first clicks made the p95.)
 
@@ -749,6 +751,45 @@ def tree_cpu(pid: int) -> float:
     return total / ticks
 
 
+def _stat_fields(path: Path) -> tuple[str, list[str]]:
+    text = path.read_text()
+    return text[text.index("(") + 1 : text.rindex(")")], text.rsplit(")", 1)[1].split()
+
+
+def cpu_by_part(portal_pid: int) -> dict[str, float]:
+    """CPU seconds used so far, by part of the machine: the portal's bcrypt threads (the only ones that run
+    at a positive nice, services/passwords.py), the rest of the portal, PostgreSQL, Redis, this bench, and
+    the whole machine (/proc/stat: user, nice, system, irq, softirq) — the kernel's loopback, other jobs."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    parts = dict.fromkeys(("bcrypt", "portal", "postgres", "redis", "driver", "machine"), 0.0)
+    portal = set(_tree(portal_pid))
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            pid = int(entry.name)
+            name, fields = _stat_fields(entry / "stat")
+            used = (int(fields[11]) + int(fields[12])) / ticks  # utime, stime
+            if pid in portal:
+                for task in (entry / "task").iterdir():
+                    with contextlib.suppress(OSError, ValueError, IndexError):
+                        _, tf = _stat_fields(task / "stat")
+                        if int(tf[16]) > 0:  # nice
+                            hashing = (int(tf[11]) + int(tf[12])) / ticks
+                            parts["bcrypt"] += hashing
+                            used -= hashing
+                parts["portal"] += used
+            elif pid == os.getpid():
+                parts["driver"] += used
+            elif name.startswith("postgres"):
+                parts["postgres"] += used
+            elif name.startswith("redis"):
+                parts["redis"] += used
+    cpu = Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]
+    parts["machine"] = sum(int(cpu[i]) for i in (0, 1, 2, 5, 6)) / ticks
+    return parts
+
+
 class CpuMeter:
     """Server and client CPU seconds spent between start() and stop()."""
 
@@ -758,9 +799,12 @@ class CpuMeter:
 
     def start(self) -> None:
         self._s, self._c = tree_cpu(self.pid), time.process_time()
+        self._parts = cpu_by_part(self.pid)
 
     def stop(self) -> None:
         self.server, self.client = tree_cpu(self.pid) - self._s, time.process_time() - self._c
+        now = cpu_by_part(self.pid)
+        self.parts = {part: now[part] - self._parts[part] for part in now}
 
 
 async def redis_bytes_per_token(redis_url: str, tokens: set[str]) -> tuple[float, int]:
@@ -962,6 +1006,7 @@ class Result:
     pg_opened_burst: int = 0  # PostgreSQL connections opened during the login-page burst
     pg_peak: int = 0  # most connections to the bench database at once (sampled every 0.2 s)
     phases: list[tuple[str, float, float]] = field(default_factory=list)  # (phase, epoch start, epoch end)
+    storm_parts: dict[str, float] = field(default_factory=dict)  # CPU seconds per storm login, by part (cpu_by_part)
     handler_ms: dict[tuple[str, str], list[float]] = field(default_factory=dict)  # (phase, handler): ms
 
 
@@ -1107,6 +1152,9 @@ async def one_config(args, workers: int, run: int, secret: str, cost: int, app_d
                 )
             meter.stop()
             result.cpu["storm (per login)"] = (meter.server, meter.client, len(steps["storm: logins completed"].lat))
+            result.storm_parts = {
+                k: v / max(len(steps["storm: logins completed"].lat), 1) for k, v in meter.parts.items()
+            }
             storm_step = steps["storm: logins completed"]
             result.logins_per_s = storm_step.rate()
             stop_watch.set()
@@ -1188,6 +1236,19 @@ def print_summary(results: list[Result], bcrypt_machine: float, burst: int) -> N
             for phase, (server, client, units) in r.cpu.items()
         ]
         print(f"  {r.workers} worker(s), run {r.run}: " + " · ".join(parts))
+    print(
+        f"\nThe storm's CPU per login, by part (ms; budget: at 90 % of {bcrypt_machine:.1f} hashes/s the machine's "
+        f"{os.cpu_count()} cores give each login {1000 * (os.cpu_count() or 1) / (0.9 * bcrypt_machine):.0f} ms, its hash included):"
+    )
+    for r in results:
+        if p := r.storm_parts:
+            known = sum(v for k, v in p.items() if k != "machine")
+            print(
+                f"  {r.workers} worker(s), run {r.run}: bcrypt {1000 * p['bcrypt']:.0f} · rest of the portal "
+                f"{1000 * p['portal']:.0f} · PostgreSQL {1000 * p['postgres']:.0f} · Redis {1000 * p['redis']:.0f} · "
+                f"this bench {1000 * p['driver']:.0f} · kernel and other {1000 * (p['machine'] - known):.0f} "
+                f"= {1000 * p['machine']:.0f}"
+            )
     print("workers 0 = one worker without Redis (Reflex's disk state manager), the baseline of the issue.")
     print("PG opened: connections PostgreSQL accepted during the burst; PG peak: most at once (its limit: 100).")
     print(
