@@ -110,8 +110,8 @@ def values(site: NginxSite) -> dict[str, str]:
         "AG_TEMP": str(run / "tmp") if run else "/var/lib/nginx",
         "AG_MIME_TYPES": str(site.mime_types),
         "AG_UPSTREAM_SERVERS": " ".join(f"server {backend} max_fails=3 fail_timeout=10s;" for backend in site.backends),
-        # HTTP/2 on the listen line: Debian 12's nginx (1.22) knows no `http2 on;` (1.25.1+), which only warns
-        # that this form is deprecated.
+        # HTTP/2 on the listen line, which every nginx since 1.9.5 reads (from 1.25.1 with a deprecation
+        # warning): Debian 12's nginx 1.22 refuses the newer `http2 on;`.
         "AG_LISTEN": f"{site.listen} ssl http2" if tls else site.listen,
         "AG_SERVER_NAME": site.server_name,
         "AG_TLS": (
