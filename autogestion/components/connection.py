@@ -3,7 +3,7 @@
 Reflex's own overlay said, in English, "Cannot connect to server: websocket error. Check if server is
 reachable at wss://…/_event" (and the same as a tooltip on a pulsing icon): not the manual's language, and
 nothing a customer can act on. This one says what happens in Spanish and that nothing needs to be done: the
-tab reconnects by itself and keeps its state (Redis), the session stays (PostgreSQL).
+tab reconnects by itself, and the session lives in PostgreSQL, so the customer stays logged in.
 """
 
 from __future__ import annotations
@@ -23,10 +23,10 @@ def connection_notice(stateful: bool = True) -> rx.Component | None:
     attempt, as its own toast did."""
     if not stateful:
         return None
-    return rx.fragment(notice())
+    return rx.fragment(_notice())
 
 
-def notice() -> rx.Component:
+def _notice() -> rx.Component:
     return rx.box(
         rx.cond(
             has_too_many_connection_errors,
